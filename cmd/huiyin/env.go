@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	_ "time/tzdata"
+
+	"github.com/huiyin/huiyin"
+	"github.com/huiyin/huiyin/knowledge"
+	"github.com/huiyin/huiyin/triage"
+)
+
+// env is the configuration read from environment variables, with the
+// defaults the README documents.
+type env struct {
+	cacheDir string // HUIYIN_CACHE_DIR: where the jieba dictionaries are unpacked
+	policy   string // HUIYIN_POLICY: routing/SLA policy file; empty = built-in
+	embedder string // HUIYIN_EMBEDDER: offline (default) or none
+	logLevel string // HUIYIN_LOG_LEVEL: debug, info, warn (default), error
+	timezone string // HUIYIN_TIMEZONE: where deadlines are shown (default Asia/Shanghai)
+}
+
+func loadEnv(getenv func(string) string) env {
+	e := env{
+		cacheDir: getenv("HUIYIN_CACHE_DIR"),
+		policy:   getenv("HUIYIN_POLICY"),
+		embedder: getenv("HUIYIN_EMBEDDER"),
+		logLevel: getenv("HUIYIN_LOG_LEVEL"),
+		timezone: getenv("HUIYIN_TIMEZONE"),
+	}
+	if e.timezone == "" {
+		e.timezone = "Asia/Shanghai"
+	}
+	if e.cacheDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			e.cacheDir = filepath.Join(dir, "huiyin")
+		} else {
+			e.cacheDir = filepath.Join(os.TempDir(), "huiyin-cache")
+		}
+	}
+	if e.embedder == "" {
+		e.embedder = "offline"
+	}
+	return e
+}
+
+// location is the company's time zone. The zone database is compiled in
+// (time/tzdata), so this works in a minimal container.
+func (e env) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(e.timezone)
+	if err != nil {
+		return nil, fmt.Errorf("%w: HUIYIN_TIMEZONE %q: %v", huiyin.ErrInvalid, e.timezone, err)
+	}
+	return loc, nil
+}
+
+func (e env) logger(w io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	switch strings.ToLower(e.logLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "error":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// triageDeps are the pieces a triage engine is built from.
+type triageDeps struct {
+	seg      *triage.Segmenter
+	policy   *triage.Policy
+	embedder triage.Embedder // nil when the embedding vote is off
+}
+
+func (d triageDeps) close() { d.seg.Close() }
+
+// buildTriageDeps loads the segmenter, the policy and the embedder named by
+// embedderName ("offline" or "none").
+func buildTriageDeps(e env, policyPath, embedderName string) (triageDeps, error) {
+	var d triageDeps
+	policy, err := loadPolicy(policyPath)
+	if err != nil {
+		return d, err
+	}
+	seg, err := triage.NewSegmenter(e.cacheDir)
+	if err != nil {
+		return d, fmt.Errorf("load segmentation dictionaries: %w", err)
+	}
+	d = triageDeps{seg: seg, policy: policy}
+	switch embedderName {
+	case "none":
+	case "offline":
+		emb, err := knowledge.NewOfflineEmbedder(seg, knowledge.DefaultOfflineDim)
+		if err != nil {
+			seg.Close()
+			return d, err
+		}
+		d.embedder = emb
+	default:
+		seg.Close()
+		return d, fmt.Errorf("%w: unknown embedder %q (offline or none)", huiyin.ErrInvalid, embedderName)
+	}
+	return d, nil
+}
+
+func loadPolicy(path string) (*triage.Policy, error) {
+	if path == "" {
+		return triage.DefaultPolicy(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: open policy: %v", huiyin.ErrInvalid, err)
+	}
+	defer f.Close()
+	p, err := triage.ParsePolicy(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+func loadModel(path string) (*triage.Model, error) {
+	if path == "" {
+		return triage.DefaultModel()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: open model: %v", huiyin.ErrInvalid, err)
+	}
+	defer f.Close()
+	m, err := triage.ReadModel(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}

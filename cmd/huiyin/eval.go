@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/huiyin/huiyin"
+	"github.com/huiyin/huiyin/eval"
+	"github.com/huiyin/huiyin/triage"
+)
+
+func cmdEval(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "triage" {
+		fmt.Fprintln(stderr, "usage: huiyin eval triage [flags] FILE.jsonl")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("eval triage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	policy := fs.String("policy", e.policy, "routing and SLA policy file; empty for the built-in one")
+	embedder := fs.String("embedder", e.embedder, "embedding vote: offline or none")
+	modelPath := fs.String("model", "", "model file; empty for the built-in one")
+	voteWeight := fs.Float64("vote-weight", 0, "weight of the embedding vote in [0,1]; 0 keeps the model's")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: huiyin eval triage [flags] FILE.jsonl")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	records, err := readRecordsFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	deps, err := buildTriageDeps(e, *policy, *embedder)
+	if err != nil {
+		return err
+	}
+	defer deps.close()
+	model, err := loadModel(*modelPath)
+	if err != nil {
+		return err
+	}
+	eng, err := triage.New(ctx, triage.Config{
+		Segmenter: deps.seg, Model: model, Policy: deps.policy, Embedder: deps.embedder, VoteWeight: *voteWeight, Logger: e.logger(stderr),
+	})
+	if err != nil {
+		return err
+	}
+	rep, err := eval.Triage(ctx, eng, records)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, rep)
+	}
+	return rep.WriteText(stdout)
+}
+
+func readRecordsFile(path string) ([]eval.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", huiyin.ErrInvalid, err)
+	}
+	defer f.Close()
+	recs, err := eval.ReadRecords(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return recs, nil
+}
