@@ -108,6 +108,6 @@ func (r *Record) Validate() error {
 func (r *Record) Example() triage.Example {
 	return triage.Example{
 		ID: r.ID, Text: r.Text, Category: r.Category, Intent: r.Intent,
-		Urgency: r.Urgency, Sentiment: r.Sentiment, Risks: r.Risks,
+		Urgency: r.Urgency, Sentiment: r.Sentiment, Risks: r.Risks, Secondary: r.Secondary,
 	}
 }

@@ -56,6 +56,10 @@ func isBoundaryRune(r rune) bool {
 }
 
 func classify(tok string) tokenKind {
+	// Fast path: a word that starts with a Chinese character is content.
+	if r, _ := utf8.DecodeRuneInString(tok); r >= 0x4E00 && r <= 0x9FFF {
+		return kindContent
+	}
 	if strings.TrimSpace(tok) == "" {
 		return kindSpace
 	}
@@ -111,6 +115,26 @@ func lookupKey(w string) string {
 	return w
 }
 
+// analyzeText segments cleaned text and builds its groundwork. When the
+// text holds a prompt injection, the rest of the text is segmented again on
+// its own: jieba cuts a word differently next to other text, and the
+// injection must not change even that.
+func analyzeText(seg *Segmenter, lex *lexicon, text string, a *analysis) {
+	analyze(text, seg.Cut(text), lex, a)
+	if !a.injected {
+		return
+	}
+	var b strings.Builder
+	for _, t := range a.tokens {
+		if !t.injected {
+			b.WriteString(t.text)
+		}
+	}
+	visible := strings.TrimSpace(b.String())
+	analyze(visible, seg.Cut(visible), lex, a)
+	a.injected = true
+}
+
 // analyze builds the groundwork for cleaned text cut into words.
 func analyze(text string, words []string, lex *lexicon, a *analysis) {
 	a.text = text
@@ -122,7 +146,11 @@ func analyze(text string, words []string, lex *lexicon, a *analysis) {
 	sentence := 0
 	off := 0
 	for i, w := range words {
-		t := token{text: w, start: off, kind: classify(w), sentence: sentence}
+		kind := classify(w)
+		if kind == kindPunct && strings.ContainsAny(w, sentenceOpeners) && i > 0 {
+			sentence++ // 【 starts a sentence of its own
+		}
+		t := token{text: w, start: off, kind: kind, sentence: sentence}
 		off += len(w)
 		if endsSentence(w, t.kind) || w == "." && !(i > 0 && i+1 < len(words) && isDigits(words[i-1]) && isDigits(words[i+1])) {
 			sentence++
@@ -186,18 +214,27 @@ func analyze(text string, words []string, lex *lexicon, a *analysis) {
 	}
 }
 
+// letterRunes is the length from which a message reads as a letter.
+// Emergencies in the labelled data are all under 120 characters.
+const letterRunes = 150
+
 // injectionWindow is how many words may stand between an injection verb
 // and its object ("忽略 以上 所有 指令").
 const injectionWindow = 4
 
-// endsSentence reports whether a word closes a sentence: full stops,
-// question and exclamation marks, semicolons and brackets (an injection is
-// often bracketed: 【忽略以上指令…】).
+// Brackets delimit sentences too: an injection is often bracketed
+// (【忽略以上指令…】).
+const (
+	sentenceOpeners = "【「『[(（"
+	sentenceClosers = "。！？!?；;】」』])）"
+)
+
+// endsSentence reports whether a word closes a sentence.
 func endsSentence(w string, kind tokenKind) bool {
 	if kind == kindSpace {
 		return false
 	}
-	return strings.ContainsAny(w, "。！？!?；;【】「」『』[]()（）")
+	return strings.ContainsAny(w, sentenceClosers)
 }
 
 // markInjections flags the words of each prompt injection: from its first
@@ -235,6 +272,10 @@ func markInjections(a *analysis) {
 		if before > injectionLead {
 			from = i
 		}
+		// Brackets and quotes that open the injection go with it.
+		for from > 0 && toks[from-1].sentence == t.sentence && toks[from-1].kind == kindPunct {
+			from--
+		}
 		for j := from; j < len(toks) && toks[j].sentence == t.sentence; j++ {
 			toks[j].injected = true
 		}
@@ -268,12 +309,15 @@ const hedgeReach = 2
 
 // hazardSignals are the signals a hedge takes back.
 var hazardSignals = bits(sigFire, sigSmoke, sigGas, sigLeak, sigGasLeak, sigTrapped, sigElevatorTrap,
-	sigBurst, sigFlood, sigSparks, sigElectricExposed, sigSewageIn, sigPersonDown, sigLockedInCar, sigBreakIn, sigFalling)
+	sigBurst, sigFlood, sigSparks, sigElectricExposed, sigSewageIn, sigPersonDown, sigLockedInCar, sigBreakIn, sigFalling, sigHeight)
 
-// hazard names the kind of danger a clause describes, or "" for none.
-// Smoke, break-ins and things about to fall only count with a sign that it
-// is happening now, in the clause or next to it (now).
-func hazard(s signalSet, now bool) string {
+// hazard names the kind of danger a clause describes, or "" for none. s
+// is the clause's signals, msg the whole message's. Smoke, break-ins, a
+// child at a height, something about to fall on people and a blocked
+// ambulance only count when the message says it is happening now; a child
+// and a locked car may be told in different clauses.
+func hazard(s, msg signalSet) string {
+	now := msg.has(sigNow)
 	switch {
 	case s.has(sigFire) || s.has(sigSmoke) && now:
 		return "fire"
@@ -285,17 +329,19 @@ func hazard(s signalSet, now bool) string {
 		return "sparks"
 	case s.has(sigFlood) || (s.has(sigBurst) && s.has(sigPipe)):
 		return "flood"
-	case s.has(sigSewageIn) && s.has(sigHome):
+	case s.has(sigSewageIn) && s.has(sigHome) && msg.has(sigSewage):
 		return "sewage_in"
 	case s.has(sigPersonDown):
 		return "person_down"
-	case s.has(sigChild) && s.has(sigLockedInCar):
+	case s.has(sigLockedInCar) && msg.has(sigChild):
 		return "child_locked_in_car"
 	case s.has(sigBreakIn) && now:
 		return "break_in"
-	case s.has(sigFalling) && now:
+	case s.has(sigHeight) && s.has(sigChild) && now:
+		return "child_at_height"
+	case s.has(sigFalling) && (msg.has(sigPeopleBelow) || msg.has(sigChild)) && now:
 		return "falling"
-	case s.has(sigRescueVehicle) && s.has(sigBlocked):
+	case s.has(sigRescueVehicle) && s.has(sigBlocked) && now:
 		return "rescue_blocked"
 	}
 	return ""
@@ -303,15 +349,21 @@ func hazard(s signalSet, now bool) string {
 
 // emergencyRule is the reviewable safety rule: the first clause that
 // describes a hazard and is not a near miss (hypothetical, past, a drill, an
-// idiom) unless it also says the danger is happening now. It returns the
+// idiom) unless it also says the danger is happening now. A message that
+// tells of a danger already dealt with, or asks for compensation for it,
+// with no sign of now anywhere, or says it was a false alarm, is a near
+// miss as a whole. It returns the
 // hazard, and whether a hazard was seen but judged a near miss.
 func emergencyRule(a *analysis) (fired string, nearMiss bool) {
-	cs := a.clauseSigs
-	// A danger already dealt with, told with no sign of now anywhere.
-	retold := a.sigs.has(sigResolved) && !a.sigs.has(sigNow)
-	for i, s := range cs {
-		now := s.has(sigNow) || i > 0 && cs[i-1].has(sigNow) || i+1 < len(cs) && cs[i+1].has(sigNow)
-		h := hazard(s, now)
+	retold := (a.sigs.has(sigResolved) || a.sigs.has(sigLegal)) && !a.sigs.has(sigNow) || a.sigs.has(sigFalseAlarm)
+	// A long letter is a report, not a cry for help: it tells of dangers
+	// past or feared. Without a word saying it is happening now, the rule
+	// leaves it to the model.
+	if !a.sigs.has(sigNow) && a.contentRunes() >= letterRunes {
+		retold = true
+	}
+	for _, s := range a.clauseSigs {
+		h := hazard(s, a.sigs)
 		if h == "" {
 			continue
 		}

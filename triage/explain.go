@@ -39,7 +39,7 @@ func (e *Engine) Explain(ctx context.Context, msg Message) (Explanation, error) 
 	}
 	text, _ := Clean(msg.Text)
 	var a analysis
-	analyze(text, e.seg.Cut(text), e.lex, &a)
+	analyzeText(e.seg, e.lex, text, &a)
 	rule, nearMiss := emergencyRule(&a)
 	ex := Explanation{Result: res}
 	for _, t := range a.tokens {
@@ -59,7 +59,9 @@ func (e *Engine) Explain(ctx context.Context, msg Message) (Explanation, error) 
 	contrib := map[string][2]float64{}
 	n := 0
 	walkFeatures(&a, rule, nearMiss, func(kind byte, x string, _ int) {
-		n++
+		if !isIndicator(kind) {
+			n++
+		}
 		row, ok := e.model.table.get(featureHash(kind, x))
 		if !ok {
 			return
@@ -74,8 +76,12 @@ func (e *Engine) Explain(ctx context.Context, msg Message) (Explanation, error) 
 	scale := 1 / math.Sqrt(float64(max(n, 1)))
 	for i, dst := range []*[]FeatureWeight{&ex.Category, &ex.Urgency} {
 		for name, c := range contrib {
-			if c[i] > 0 {
-				*dst = append(*dst, FeatureWeight{name, c[i] * scale})
+			w := c[i]
+			if !isIndicator(name[0]) {
+				w *= scale
+			}
+			if w > 0 {
+				*dst = append(*dst, FeatureWeight{name, w})
 			}
 		}
 		sort.Slice(*dst, func(a, b int) bool {

@@ -10,6 +10,7 @@ import (
 //	w|电梯        a word
 //	u|梯          a Chinese character
 //	c|困人        two adjacent characters in one clause
+//	k|topic_repair a word of a category's topic list
 //	s|fire        a lexicon signal present in a clause
 //	r|emergency   the outcome of a rule
 //	m|len:3       a property of the whole message
@@ -21,6 +22,12 @@ import (
 
 // featureFunc receives one feature. clause is the clause it belongs to, or
 // -1 for message-wide features.
+//
+// Word and character features count per occurrence and are scaled by one
+// over the square root of their number, so long letters and short chats
+// weigh alike. Signal, rule and message features (s, r, m) are indicators
+// with value one whatever the length: a single 12345 in a long letter is
+// as much a regulator threat as in a short message.
 type featureFunc func(kind byte, payload string, clause int)
 
 const noClause = -1
@@ -28,6 +35,13 @@ const noClause = -1
 // walkFeatures emits every feature of an analysed message.
 func walkFeatures(a *analysis, rule string, nearMiss bool, emit featureFunc) {
 	toks := a.tokens
+	firstClause := -1
+	for _, t := range toks {
+		if t.kind == kindContent && !t.injected && t.sigs&topicSignals != 0 {
+			firstClause = t.clause
+			break
+		}
+	}
 	// A run is a stretch of adjacent content words in one clause; its
 	// characters and character pairs are features.
 	runStart, runEnd, runClause := -1, -1, 0
@@ -47,17 +61,34 @@ func walkFeatures(a *analysis, rule string, nearMiss bool, emit featureFunc) {
 			flush()
 		}
 		emit('w', t.text, t.clause)
+		if t.clause == firstClause {
+			// Words of the first problem-bearing clause count again: the
+			// first problem mentioned is the primary one when several are
+			// equally urgent.
+			emit('f', t.text, t.clause)
+		}
 		if runStart < 0 {
 			runStart, runClause = t.start, t.clause
 		}
 		runEnd = t.start + len(t.text)
 	}
 	flush()
-	for c, s := range a.clauseSigs {
+	for c, cs := range a.clauseSigs {
 		for sig := range numSignals {
-			if s.has(sig) {
+			if cs.has(sig) {
 				emit('s', signalNames[sig], c)
 			}
+		}
+	}
+	for sig := range numSignals {
+		if a.sigs.has(sig) && !topicSignals.has(sig) {
+			emit('i', signalNames[sig], noClause)
+		}
+	}
+	for _, cs := range a.clauseSigs {
+		if cs.has(sigFee) && cs.has(sigRefusePay) {
+			emit('i', "fee+refuse_pay", noClause)
+			break
 		}
 	}
 	if rule != "" {
@@ -180,3 +211,15 @@ func nameHash(name string) uint64 {
 	}
 	return h
 }
+
+// topicSignals are the category topic lists: they count like words.
+var topicSignals = func() signalSet {
+	var s signalSet
+	for sig := sigTopicRepair; sig <= sigTopicOther; sig++ {
+		s |= 1 << sig
+	}
+	return s
+}()
+
+// isIndicator reports whether a feature kind is an unscaled indicator.
+func isIndicator(kind byte) bool { return kind == 'i' }

@@ -16,7 +16,7 @@ func TestFeatureHashesMatchNames(t *testing.T) {
 	}
 	for _, text := range texts {
 		var a analysis
-		analyze(text, seg.Cut(text), lex, &a)
+		analyzeText(seg, lex, text, &a)
 		rule, near := emergencyRule(&a)
 		n := 0
 		walkFeatures(&a, rule, near, func(kind byte, x string, _ int) {

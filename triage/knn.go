@@ -29,6 +29,9 @@ type neighbourIndex struct {
 	// postings list, per dimension, the examples with a non-zero value
 	// there; a sparse query (the offline embedder's) visits only those.
 	postings [][]posting
+	// idf weighs a dimension by how few examples it lists: a query visits
+	// its dimensions in order of weight times idf, the rare ones first.
+	idf []float32
 }
 
 type posting struct {
@@ -49,22 +52,37 @@ func buildNeighbourIndex(ctx context.Context, emb Embedder, examples []Example) 
 		return nil, fmt.Errorf("%w: embedder returned empty vectors", ErrInvalid)
 	}
 	ix.postings = make([][]posting, ix.dim)
+	var dims []int
 	for i, v := range vecs {
 		if len(v) != ix.dim {
 			return nil, fmt.Errorf("%w: embedder returned vectors of %d and %d dimensions", ErrInvalid, ix.dim, len(v))
 		}
 		v = unit(v)
 		ix.vecs = append(ix.vecs, v...)
-		for d, x := range v {
-			if x != 0 {
-				ix.postings[d] = append(ix.postings[d], posting{int32(i), x})
-			}
+		// Each example is listed under its largest dimensions only: a
+		// pruned inverted index, so that a query visits short lists.
+		for _, d := range largestDims(v, indexDims, &dims) {
+			ix.postings[d] = append(ix.postings[d], posting{int32(i), v[d]})
 		}
 		var s sample
 		if s.y, s.risks, err = encodeLabels(examples[i]); err != nil {
 			return nil, err
 		}
 		ix.labels = append(ix.labels, s)
+	}
+	ix.idf = make([]float32, ix.dim)
+	for d, p := range ix.postings {
+		ix.idf[d] = float32(math.Log(1 + float64(len(vecs))/float64(1+len(p))))
+		// Strongest first, so that a query can stop early (impact order).
+		slices.SortFunc(p, func(a, b posting) int {
+			if x, y := abs32(a.val), abs32(b.val); x != y {
+				if x > y {
+					return -1
+				}
+				return 1
+			}
+			return int(a.ex - b.ex)
+		})
 	}
 	return ix, nil
 }
@@ -120,9 +138,28 @@ type vote struct {
 
 // knnScratch is reused across calls to avoid allocating per message.
 type knnScratch struct {
-	sims []float32
-	top  []neighbour
+	sims     []float32 // kept all zero between calls
+	touched  []int32   // examples with a non-zero similarity in this call
+	top      []neighbour
+	dims     []int
+	weighted []float32
 }
+
+// queryDims is how many of a sparse query's dimensions the index visits:
+// those with the largest weight times idf, where a message's distinctive
+// words are. The offline embedder spreads a message over about a hundred
+// dimensions; visiting a few keeps the vote within the speed budget (an
+// approximate nearest-neighbour search, which training tunes the vote's
+// weight with, so the approximation is what is measured).
+const queryDims = 8
+
+// indexDims is how many of each example's largest dimensions the index
+// lists it under.
+const indexDims = 32
+
+// maxPostings is how many examples a query visits per dimension, strongest
+// first.
+const maxPostings = 64
 
 type neighbour struct {
 	ex  int
@@ -137,28 +174,38 @@ func (ix *neighbourIndex) vote(q []float32, k int, exclude func(int) bool, s *kn
 	n := len(ix.labels)
 	if cap(s.sims) < n {
 		s.sims = make([]float32, n)
+		s.touched = make([]int32, 0, n)
 	}
 	sims := s.sims[:n]
-	clear(sims)
+	var qn float64
 	nnz := 0
 	for _, x := range q {
 		if x != 0 {
+			qn += float64(x) * float64(x)
 			nnz++
 		}
-	}
-	var qn float64
-	for _, x := range q {
-		qn += float64(x) * float64(x)
 	}
 	if qn == 0 {
 		return v
 	}
-	if nnz*4 < ix.dim {
+	touched := s.touched[:0]
+	if nnz < ix.dim {
+		// A sparse query, such as the offline embedder's: visit the
+		// examples listed under its largest dimensions only.
+		if cap(s.weighted) < len(q) {
+			s.weighted = make([]float32, len(q))
+		}
+		w := s.weighted[:len(q)]
 		for d, x := range q {
-			if x == 0 {
-				continue
-			}
-			for _, p := range ix.postings[d] {
+			w[d] = x * ix.idf[d]
+		}
+		for _, d := range largestDims(w, queryDims, &s.dims) {
+			x := q[d]
+			list := ix.postings[d]
+			for _, p := range list[:min(len(list), maxPostings)] {
+				if sims[p.ex] == 0 {
+					touched = append(touched, p.ex)
+				}
 				sims[p.ex] += x * p.val
 			}
 		}
@@ -170,28 +217,36 @@ func (ix *neighbourIndex) vote(q []float32, k int, exclude func(int) bool, s *kn
 				dot += x * row[d]
 			}
 			sims[i] = dot
+			touched = append(touched, int32(i))
 		}
 	}
 	inv := float32(1 / math.Sqrt(qn))
 	top := s.top[:0]
-	for i, sim := range sims {
-		sim *= inv
-		if sim <= 0 || (exclude != nil && exclude(i)) {
+	// floor is the similarity to beat: zero until k neighbours are found,
+	// then the k-th best. Most candidates fall below it, a branch the CPU
+	// predicts well.
+	var floor float32
+	for _, ex := range touched {
+		i := int(ex)
+		sim := sims[i] * inv
+		sims[i] = 0 // leave the scratch clean for the next call
+		if sim <= floor || (exclude != nil && exclude(i)) {
 			continue
 		}
+		nb := neighbour{i, sim}
 		if len(top) < k {
-			top = append(top, neighbour{i, sim})
-			if len(top) == k {
-				slices.SortFunc(top, byNearest)
-			}
-			continue
+			top = append(top, nb)
+		} else {
+			top[k-1] = nb
 		}
-		if sim > top[k-1].sim {
-			top[k-1] = neighbour{i, sim}
-			slices.SortFunc(top, byNearest)
+		for j := len(top) - 1; j > 0 && byNearest(top[j], top[j-1]) < 0; j-- {
+			top[j], top[j-1] = top[j-1], top[j]
+		}
+		if len(top) == k {
+			floor = top[k-1].sim
 		}
 	}
-	s.top = top
+	s.top, s.touched = top, touched
 	var total float64
 	for _, nb := range top {
 		w := float64(nb.sim)
@@ -216,6 +271,39 @@ func (ix *neighbourIndex) vote(q []float32, k int, exclude func(int) bool, s *kn
 	return v
 }
 
+// largestDims returns the indexes of the m entries of q largest in
+// magnitude (all non-zero ones when there are fewer), by a single pass
+// with a small insertion-sorted buffer.
+func largestDims(q []float32, m int, buf *[]int) []int {
+	dims := (*buf)[:0]
+	for d, x := range q {
+		if x == 0 {
+			continue
+		}
+		ax := abs32(x)
+		if len(dims) == m && ax <= abs32(q[dims[m-1]]) {
+			continue
+		}
+		if len(dims) < m {
+			dims = append(dims, d)
+		} else {
+			dims[m-1] = d
+		}
+		for j := len(dims) - 1; j > 0 && ax > abs32(q[dims[j-1]]); j-- {
+			dims[j], dims[j-1] = dims[j-1], dims[j]
+		}
+	}
+	*buf = dims
+	return dims
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 func byNearest(a, b neighbour) int {
 	switch {
 	case a.sim > b.sim:
@@ -226,23 +314,33 @@ func byNearest(a, b neighbour) int {
 	return a.ex - b.ex
 }
 
-// mix blends the linear model's probabilities with the vote.
-func mix(c *calibrated, v vote, alpha float64) {
-	if !v.ok || alpha == 0 {
+// mix blends the linear model's probabilities with the vote, head by head
+// with the head's weight. The category mentions are left alone: neighbours
+// carry only their primary category.
+func mix(c *calibrated, v vote, alpha [numHeads]float64) {
+	if !v.ok {
 		return
 	}
-	for i := range c.p {
-		c.p[i] = (1-alpha)*c.p[i] + alpha*v.p[i]
+	for h, a := range alpha {
+		if a == 0 {
+			continue
+		}
+		hd := heads[h]
+		for i := hd.off; i < hd.off+hd.len; i++ {
+			c.p[i] = (1-a)*c.p[i] + a*v.p[i]
+		}
 	}
 }
 
-// chooseKNNAlpha picks the weight of the embedding vote by cross-validation:
-// each message votes only with examples of other folds. probs are updated
-// to the mixed probabilities at the chosen weight.
-func chooseKNNAlpha(ctx context.Context, cfg TrainConfig, examples []Example, samples []sample, fold []int, probs []calibrated) (float64, error) {
+// chooseKNNAlpha picks, for each head, the weight of the embedding vote by
+// cross-validation: each message votes only with examples of other folds.
+// Single-label heads are judged by macro-F1, the risks by log loss. probs
+// are updated to the mixed probabilities at the chosen weights.
+func chooseKNNAlpha(ctx context.Context, cfg TrainConfig, examples []Example, samples []sample, fold []int, probs []calibrated) ([numHeads]float64, error) {
+	var best [numHeads]float64
 	ix, err := buildNeighbourIndex(ctx, cfg.Embedder, examples)
 	if err != nil {
-		return 0, err
+		return best, err
 	}
 	votes := make([]vote, len(samples))
 	var s knnScratch
@@ -251,15 +349,19 @@ func chooseKNNAlpha(ctx context.Context, cfg TrainConfig, examples []Example, sa
 		f := fold[i]
 		votes[i] = ix.vote(q, cfg.KNNK, func(j int) bool { return fold[j] == f }, &s)
 	}
-	best, bestScore := 0.0, -1.0
 	mixed := make([]calibrated, len(probs))
-	for _, alpha := range []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5} {
-		for i := range probs {
-			mixed[i] = probs[i]
-			mix(&mixed[i], votes[i], alpha)
-		}
-		if sc := macroScore(samples, mixed); sc > bestScore+1e-9 {
-			best, bestScore = alpha, sc
+	for h := range numHeads {
+		bestScore := math.Inf(-1)
+		for _, a := range []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5} {
+			var alpha [numHeads]float64
+			alpha[h] = a
+			for i := range probs {
+				mixed[i] = probs[i]
+				mix(&mixed[i], votes[i], alpha)
+			}
+			if sc := headScore(samples, mixed, head(h)); sc > bestScore+1e-9 {
+				best[h], bestScore = a, sc
+			}
 		}
 	}
 	for i := range probs {
@@ -268,29 +370,39 @@ func chooseKNNAlpha(ctx context.Context, cfg TrainConfig, examples []Example, sa
 	return best, nil
 }
 
-// macroScore is the mean macro-F1 over the single-label heads, the figure
-// the targets are set in.
-func macroScore(samples []sample, probs []calibrated) float64 {
-	total := 0.0
-	for h := range numHeads - 1 {
-		hd := heads[h]
-		tp := make([]float64, hd.len)
-		fp := make([]float64, hd.len)
-		fn := make([]float64, hd.len)
+// headScore is the macro-F1 of a single-label head, or minus the log loss
+// of the risks.
+func headScore(samples []sample, probs []calibrated, h head) float64 {
+	hd := heads[h]
+	if h == headRisk {
+		nll := 0.0
 		for i, s := range samples {
-			pred := argmax(probs[i].p[hd.off : hd.off+hd.len])
-			if pred == s.y[h] {
-				tp[pred]++
-			} else {
-				fp[pred]++
-				fn[s.y[h]]++
+			for r := range 8 {
+				q := probs[i].p[offRisk+r]
+				if s.risks[r] {
+					nll -= math.Log(max(q, 1e-12))
+				} else {
+					nll -= math.Log(max(1-q, 1e-12))
+				}
 			}
 		}
-		f1 := 0.0
-		for c := range hd.len {
-			f1 += 2 * tp[c] / max(2*tp[c]+fp[c]+fn[c], 1)
-		}
-		total += f1 / float64(hd.len)
+		return -nll
 	}
-	return total / float64(numHeads-1)
+	tp := make([]float64, hd.len)
+	fp := make([]float64, hd.len)
+	fn := make([]float64, hd.len)
+	for i, s := range samples {
+		pred := argmax(probs[i].p[hd.off : hd.off+hd.len])
+		if pred == s.y[h] {
+			tp[pred]++
+		} else {
+			fp[pred]++
+			fn[s.y[h]]++
+		}
+	}
+	f1 := 0.0
+	for c := range hd.len {
+		f1 += 2 * tp[c] / max(2*tp[c]+fp[c]+fn[c], 1)
+	}
+	return f1 / float64(hd.len)
 }

@@ -40,12 +40,15 @@ const (
 	sigChild
 	sigLockedInCar
 	sigFalling
+	sigPeopleBelow
+	sigHeight
 	sigRescueVehicle
 	sigBlocked
 	sigBreakIn
 	sigNow
 	sigNearMiss
 	sigResolved
+	sigFalseAlarm
 	sigHedge
 	sigOutage
 	sigBroken
@@ -54,6 +57,8 @@ const (
 	sigLegal
 	sigRepeat
 	sigCollective
+	sigFee
+	sigRefusePay
 	sigFeeRefusal
 	sigHazard
 	sigVulnerable
@@ -83,9 +88,9 @@ const (
 var signalNames = [numSignals]string{
 	"fire", "smoke", "gas", "leak", "gas_leak", "trapped", "elevator", "elevator_trap",
 	"burst", "pipe", "flood", "electric_exposed", "sparks", "electric", "sewage_in", "sewage", "home",
-	"person_down", "child", "locked_in_car", "falling", "rescue_vehicle", "blocked", "break_in", "now", "near_miss", "resolved", "hedge",
+	"person_down", "child", "locked_in_car", "falling", "people_below", "height", "rescue_vehicle", "blocked", "break_in", "now", "near_miss", "resolved", "false_alarm", "hedge",
 	"outage", "broken", "media", "regulator", "legal", "repeat", "collective",
-	"fee_refusal", "hazard", "vulnerable", "anger", "praise", "question",
+	"fee", "refuse_pay", "fee_refusal", "hazard", "vulnerable", "anger", "praise", "question",
 	"suggest", "complain", "inject_verb", "inject_object", "inject_role",
 	"inject_set", "label", "topic_repair", "topic_cleaning", "topic_security",
 	"topic_greening", "topic_parking", "topic_fees", "topic_neighbor",

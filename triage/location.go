@@ -112,7 +112,9 @@ func extractLocation(a *analysis, buf []rune) (Location, float64, []rune) {
 			}
 			continue
 		}
-		buf = append(buf, []rune(t.text)...)
+		for _, c := range t.text {
+			buf = append(buf, c)
+		}
 	}
 	l := locator{r: buf, cert: 1}
 	l.scan()
@@ -562,6 +564,20 @@ var areasByFirst = func() map[rune][][]rune {
 	return m
 }()
 
+// areaFirst marks the runes an area name starts with, so that the scan
+// looks most characters up in an array rather than a map.
+const areaFirstRunes = 0xA000
+
+var areaFirst = func() *[areaFirstRunes]bool {
+	var t [areaFirstRunes]bool
+	for _, a := range areaNames {
+		if r := []rune(a)[0]; r < areaFirstRunes {
+			t[r] = true
+		}
+	}
+	return &t
+}()
+
 // findArea returns the shared place the message names: an area word from
 // the list or a numbered elevator (3号电梯). When several are named the
 // first counts, unless the next one starts where it ends or overlaps it
@@ -570,9 +586,14 @@ func findArea(r []rune) string {
 	type hit struct{ start, end int }
 	var found []hit
 	for i := 0; i < len(r); i++ {
-		if h, ok := numberedElevator(r, i); ok {
-			found = append(found, h)
-			i = h.end - 1
+		if isDigit(r[i]) || isCNNumeral(r[i]) {
+			if h, ok := numberedElevator(r, i); ok {
+				found = append(found, h)
+				i = h.end - 1
+				continue
+			}
+		}
+		if r[i] >= areaFirstRunes || !areaFirst[r[i]] {
 			continue
 		}
 		for _, name := range areasByFirst[r[i]] {
@@ -640,7 +661,12 @@ func sharedPlace(r []rune, i int, name string) bool {
 			}
 		}
 	case "物业服务中心":
-		if strings.HasSuffix(before, "致") || strings.HasSuffix(before, "给") {
+		// The addressee of a letter: 致物业服务中心, 尊敬的物业服务中心：,
+		// or the name alone opening the message followed by a colon.
+		if strings.HasSuffix(before, "致") || strings.HasSuffix(before, "给") || strings.HasSuffix(before, "尊敬的") {
+			return false
+		}
+		if end := i + len([]rune(name)); strings.TrimSpace(string(r[:i])) == "" && end < len(r) && (r[end] == ':' || r[end] == '：') {
 			return false
 		}
 	}

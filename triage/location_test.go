@@ -51,6 +51,9 @@ func TestExtractLocation(t *testing.T) {
 		{"adjacent places take the more specific", "西门垃圾站臭气熏天", Location{Area: "垃圾站"}},
 		{"first place when apart", "北门到车库入口那段没有灯", Location{Area: "北门"}},
 		{"addressee is not a place", "致物业服务中心：电梯坏了", Location{}},
+		{"respectful addressee", "尊敬的物业服务中心：楼上装修", Location{}},
+		{"bare addressee", "物业服务中心：楼下的狗一直叫", Location{}},
+		{"visited place after the addressee", "致物业服务中心：我多次前往物业服务中心询问押金", Location{Area: "物业服务中心"}},
 		{"car door is not a gate", "车的左后门被刮了", Location{}},
 		{"building and area", "7号楼自行车棚的灯坏了", Location{Building: "7", Area: "自行车棚"}},
 		{"voice input homophone", "4号搂2单元门口", Location{Building: "4", Unit: "2"}},
@@ -65,7 +68,7 @@ func TestExtractLocation(t *testing.T) {
 				t.Fatal(err)
 			}
 			var a analysis
-			analyze(text, seg.Cut(text), lex, &a)
+			analyzeText(seg, lex, text, &a)
 			got, cert, _ := extractLocation(&a, nil)
 			if got != tc.want {
 				t.Errorf("extractLocation(%q) = %+v, want %+v", tc.text, got, tc.want)
@@ -104,7 +107,7 @@ func FuzzExtractLocation(f *testing.F) {
 			return
 		}
 		var a analysis
-		analyze(text, seg.Cut(text), lex, &a)
+		analyzeText(seg, lex, text, &a)
 		loc, cert, _ := extractLocation(&a, nil)
 		for _, part := range []string{loc.Building, loc.Unit, loc.Room, loc.Area} {
 			if !utf8.ValidString(part) {

@@ -18,7 +18,8 @@ const (
 	offUrgency   = offIntent + 5
 	offSentiment = offUrgency + 4
 	offRisk      = offSentiment + 4
-	numOutputs   = offRisk + 8
+	offMention   = offRisk + 8 // one sigmoid per category: "the message raises a problem of this category"
+	numOutputs   = offMention + 10
 )
 
 // head describes one softmax head (or, for risks, the block of independent
@@ -46,7 +47,7 @@ var heads = [numHeads]struct {
 }
 
 // modelFormat changes whenever the meaning of a stored field changes.
-const modelFormat = 1
+const modelFormat = 2
 
 // Model is the trained classifier: a linear model over hashed word,
 // character-pair, signal and rule features with one softmax head per label
@@ -55,6 +56,36 @@ const modelFormat = 1
 type Model struct {
 	file  modelFile
 	table featureTable
+	// q holds the weights quantised to one byte each, row by row, so that
+	// a feature's row is one cache line: prediction touches a hundred or
+	// more rows per message, and with four-byte weights the misses cost
+	// more than the arithmetic (and pushed jieba's dictionary out of cache).
+	q     []int8
+	scale [numOutputs]float32 // weight = q × scale, per output
+}
+
+// newModel indexes and quantises a model file.
+func newModel(f modelFile) *Model {
+	m := &Model{file: f}
+	m.table = newFeatureTable(len(f.Features))
+	for i, name := range f.Features {
+		m.table.put(nameHash(name), int32(i))
+	}
+	var hi [numOutputs]float32
+	for i, w := range f.Weights {
+		o := i % numOutputs
+		hi[o] = max(hi[o], abs32(w))
+	}
+	for o := range hi {
+		m.scale[o] = hi[o] / 127
+	}
+	m.q = make([]int8, len(f.Weights))
+	for i, w := range f.Weights {
+		if s := m.scale[i%numOutputs]; s > 0 {
+			m.q[i] = int8(math.Round(float64(w / s)))
+		}
+	}
+	return m
 }
 
 // modelFile is the stored form (gzip-compressed JSON). Everything that
@@ -77,6 +108,12 @@ type modelFile struct {
 	// RulePrecision is the measured share of emergency-rule hits that were
 	// emergencies; it is the confidence reported when the rule decides.
 	RulePrecision float64 `json:"rule_precision"`
+	// MentionTemperature scales the per-category "raises a problem of this
+	// category" outputs; a category other than the primary whose output
+	// reaches MentionThreshold is listed as a further problem. Both are
+	// chosen by cross-validation.
+	MentionTemperature float64 `json:"mention_temperature"`
+	MentionThreshold   float64 `json:"mention_threshold"`
 	// KNN configures the embedding vote.
 	KNN knnConfig `json:"knn"`
 	// Neighbours are the labelled examples the embedding vote looks up.
@@ -84,8 +121,10 @@ type modelFile struct {
 }
 
 type knnConfig struct {
-	K     int     `json:"k"`
-	Alpha float64 `json:"alpha"` // weight of the vote against the linear model
+	K int `json:"k"`
+	// Alpha is the weight of the vote against the linear model, per head
+	// (category, intent, urgency, sentiment, risks).
+	Alpha [numHeads]float64 `json:"alpha"`
 }
 
 //go:embed model.json.gz
@@ -111,12 +150,7 @@ func ReadModel(r io.Reader) (*Model, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{file: f}
-	m.table = newFeatureTable(len(f.Features))
-	for i, name := range f.Features {
-		m.table.put(nameHash(name), int32(i))
-	}
-	return m, nil
+	return newModel(f), nil
 }
 
 func (f *modelFile) validate() error {
@@ -133,7 +167,7 @@ func (f *modelFile) validate() error {
 		len(f.RiskThreshold) != len(Risks) {
 		return fmt.Errorf("%w: model sizes do not match its feature list", ErrInvalid)
 	}
-	for _, t := range f.Temperature {
+	for _, t := range append(f.Temperature[:], f.MentionTemperature) {
 		if !(t > 0) || math.IsInf(t, 0) {
 			return fmt.Errorf("%w: model temperature %v", ErrInvalid, t)
 		}
@@ -177,101 +211,94 @@ func asStrings[T ~string](v []T) []string {
 }
 
 // featureTable maps a feature hash to its row: open addressing with linear
-// probing, which is several times faster than a Go map on this hot path.
+// probing over slots that hold a 32-bit fingerprint of the hash beside the
+// row, so that a lookup is one cache line. A message of unseen words could
+// meet a fingerprint of a known feature by chance once in hundreds of
+// thousands of lookups; the cost is a little noise in one score.
 type featureTable struct {
-	keys  []uint64 // 0 marks an empty slot
-	rows  []int32
+	slots []tableSlot
 	shift uint
+}
+
+type tableSlot struct {
+	key uint32 // 0 marks an empty slot
+	row uint32
 }
 
 func newFeatureTable(n int) featureTable {
 	size, shift := 16, uint(60)
-	for size < 2*n {
+	for float64(size)*0.7 < float64(n) {
 		size *= 2
 		shift--
 	}
-	return featureTable{keys: make([]uint64, size), rows: make([]int32, size), shift: shift}
+	return featureTable{slots: make([]tableSlot, size), shift: shift}
 }
 
 func slot(h uint64, shift uint) uint64 { return (h * 0x9E3779B97F4A7C15) >> shift }
 
-func (t *featureTable) put(h uint64, row int32) {
-	if h == 0 {
-		h = 1
+func fingerprint(h uint64) uint32 {
+	if f := uint32(h >> 32); f != 0 {
+		return f
 	}
-	mask := uint64(len(t.keys) - 1)
+	return 1
+}
+
+func (t *featureTable) put(h uint64, row int32) {
+	key := fingerprint(h)
+	mask := uint64(len(t.slots) - 1)
 	for i := slot(h, t.shift); ; i = (i + 1) & mask {
-		if t.keys[i] == 0 || t.keys[i] == h {
-			t.keys[i], t.rows[i] = h, row
+		if s := &t.slots[i]; s.key == 0 || s.key == key {
+			s.key, s.row = key, uint32(row)
 			return
 		}
 	}
 }
 
 func (t *featureTable) get(h uint64) (int32, bool) {
-	if h == 0 {
-		h = 1
-	}
-	mask := uint64(len(t.keys) - 1)
+	key := fingerprint(h)
+	mask := uint64(len(t.slots) - 1)
 	for i := slot(h, t.shift); ; i = (i + 1) & mask {
-		switch t.keys[i] {
-		case h:
-			return t.rows[i], true
+		switch s := t.slots[i]; s.key {
+		case key:
+			return int32(s.row), true
 		case 0:
 			return 0, false
 		}
 	}
 }
 
-// scores are the raw outputs of the linear model for one message, plus the
-// category outputs of each clause for finding further problems.
+// scores are the raw outputs of the linear model for one message.
 type scores struct {
 	logits   [numOutputs]float64
-	clauses  [][10]float64
-	clauseN  []int
 	features int
 }
 
 // score runs the linear model over an analysed message.
 func (m *Model) score(a *analysis, rule string, nearMiss bool, s *scores) {
-	s.logits = [numOutputs]float64{}
-	s.clauses = s.clauses[:0]
-	s.clauseN = s.clauseN[:0]
-	for range a.clauseSigs {
-		s.clauses = append(s.clauses, [10]float64{})
-		s.clauseN = append(s.clauseN, 0)
-	}
 	s.features = 0
-	w := m.file.Weights
-	walkFeatures(a, rule, nearMiss, func(kind byte, x string, clause int) {
-		s.features++
-		if clause >= 0 {
-			s.clauseN[clause]++
+	var scaled, indicators [numOutputs]int32
+	walkFeatures(a, rule, nearMiss, func(kind byte, x string, _ int) {
+		indicator := isIndicator(kind)
+		if !indicator {
+			s.features++
 		}
 		row, ok := m.table.get(featureHash(kind, x))
 		if !ok {
 			return
 		}
-		r := w[int(row)*numOutputs : int(row+1)*numOutputs : int(row+1)*numOutputs]
-		for i, v := range r {
-			s.logits[i] += float64(v)
+		r := m.q[int(row)*numOutputs : int(row+1)*numOutputs : int(row+1)*numOutputs]
+		acc := &scaled
+		if indicator {
+			acc = &indicators
 		}
-		if clause >= 0 {
-			c := &s.clauses[clause]
-			for i := range c {
-				c[i] += float64(r[offCategory+i])
-			}
+		for i, v := range r {
+			acc[i] += int32(v)
 		}
 	})
-	scale := 1 / math.Sqrt(float64(max(s.features, 1)))
+	norm := 1 / math.Sqrt(float64(max(s.features, 1)))
 	for i := range s.logits {
-		s.logits[i] = s.logits[i]*scale + float64(m.file.Bias[i])
-	}
-	for c := range s.clauses {
-		cs := 1 / math.Sqrt(float64(max(s.clauseN[c], 1)))
-		for i := range s.clauses[c] {
-			s.clauses[c][i] = s.clauses[c][i]*cs + float64(m.file.Bias[offCategory+i])
-		}
+		sc := float64(m.scale[i])
+		s.logits[i] = float64(scaled[i])*sc*norm + float64(indicators[i])*sc + float64(m.file.Bias[i])
 	}
 }
 

@@ -134,37 +134,41 @@ func isASCII(s string) bool {
 }
 
 // writeDictionaries materialises the dictionaries in cacheDir/jieba-<hash>
-// and returns that directory. Files are written to a temporary directory
-// and renamed into place, so concurrent first starts cannot see half a file.
+// and returns that directory. The hash covers every input the files are
+// built from, so a new build with another dictionary or lexicon gets a new
+// directory, and a start-up that finds its directory complete does no work
+// beyond hashing. Files are written to a temporary directory and renamed
+// into place, so concurrent first starts cannot see half a file.
 func writeDictionaries(cacheDir string) (string, error) {
 	if cacheDir == "" {
 		return "", fmt.Errorf("%w: dictionary cache directory not set", ErrInvalid)
+	}
+	copied := []string{"jieba.dict.utf8", "hmm_model.utf8", "stop_words.utf8", "idf.utf8"}
+	h := sha256.New()
+	fmt.Fprintf(h, "user-dict-v%d\n", userWordFreq)
+	for _, name := range append(copied, "user.dict.utf8") {
+		data, err := dictFS.ReadFile("dict/" + name)
+		if err != nil {
+			return "", fmt.Errorf("read embedded dictionary %s: %w", name, err)
+		}
+		fmt.Fprintf(h, "%s %d\n", name, len(data))
+		h.Write(data)
+	}
+	h.Write(signalsYAML)
+	for _, a := range areaNames {
+		fmt.Fprintln(h, a)
+	}
+	dir := filepath.Join(cacheDir, "jieba-"+hex.EncodeToString(h.Sum(nil))[:16])
+	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
+		return dir, nil
 	}
 	user, err := userDictionary()
 	if err != nil {
 		return "", err
 	}
 	files := map[string][]byte{"user.dict.utf8": user}
-	for _, name := range []string{"jieba.dict.utf8", "hmm_model.utf8", "stop_words.utf8", "idf.utf8"} {
-		data, err := dictFS.ReadFile("dict/" + name)
-		if err != nil {
-			return "", fmt.Errorf("read embedded dictionary %s: %w", name, err)
-		}
-		files[name] = data
-	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	h := sha256.New()
-	for _, name := range names {
-		fmt.Fprintf(h, "%s %d\n", name, len(files[name]))
-		h.Write(files[name])
-	}
-	dir := filepath.Join(cacheDir, "jieba-"+hex.EncodeToString(h.Sum(nil))[:16])
-	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
-		return dir, nil
+	for _, name := range copied {
+		files[name], _ = dictFS.ReadFile("dict/" + name)
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("create dictionary cache %s: %w", cacheDir, err)
@@ -174,8 +178,8 @@ func writeDictionaries(cacheDir string) (string, error) {
 		return "", fmt.Errorf("create dictionary cache: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(tmp, name), files[name], 0o644); err != nil {
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
 			return "", fmt.Errorf("write dictionary %s: %w", name, err)
 		}
 	}
