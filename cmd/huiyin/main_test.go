@@ -8,10 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/huiyin/huiyin/triage"
 )
 
 // testEnv points the dictionary cache at a per-test directory.
-func testEnv(t *testing.T, extra map[string]string) func(string) string {
+func testEnv(t testing.TB, extra map[string]string) func(string) string {
 	t.Helper()
 	vars := map[string]string{"HUIYIN_CACHE_DIR": filepath.Join(os.TempDir(), "huiyin-cmd-test-cache")}
 	for k, v := range extra {
@@ -212,4 +215,34 @@ func TestVersion(t *testing.T) {
 	if code, out, _ := runCmd(t, "", nil, "version"); code != exitOK || !strings.HasPrefix(out, "huiyin ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
+}
+
+// FuzzTriageLine feeds arbitrary JSON Lines input to the batch mode: every
+// line must produce either a result or an error object, never a panic.
+func FuzzTriageLine(f *testing.F) {
+	for _, s := range []string{`{"id":"a","text":"电梯坏了"}`, `{"id":1}`, `not json`, `{"id":"x","text":"\u0000"}`, `{"id":"y","text":"ok","received_at":"bad"}`, `{"id":"z","text":"` + strings.Repeat("a", 100) + `"}`, `[]`, `{"id":{"nested":true},"text":"x"}`} {
+		f.Add([]byte(s))
+	}
+	e := loadEnv(testEnv(f, nil))
+	deps, err := buildTriageDeps(e, "", "offline")
+	if err != nil {
+		f.Fatal(err)
+	}
+	eng, err := triage.New(context.Background(), triage.Config{Segmenter: deps.seg, Embedder: deps.embedder})
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) }
+	f.Fuzz(func(t *testing.T, line []byte) {
+		v := triageLine(context.Background(), eng, line, false, 1, now)
+		if v == nil {
+			if len(bytes.TrimSpace(line)) != 0 {
+				t.Fatalf("no output for %q", line)
+			}
+			return
+		}
+		if _, err := json.Marshal(v); err != nil {
+			t.Fatalf("output does not encode: %v", err)
+		}
+	})
 }

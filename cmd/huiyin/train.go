@@ -68,7 +68,7 @@ func cmdTrain(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "trained on %d messages, %d features → %s\n", rep.Examples, rep.Features, *out)
 	fmt.Fprintf(stdout, "cross-validation (on training data): category %.3f intent %.3f urgency %.3f sentiment %.3f (accuracy), risks %.3f (micro-F1)\n",
 		rep.CVAccuracy[0], rep.CVAccuracy[1], rep.CVAccuracy[2], rep.CVAccuracy[3], rep.CVAccuracy[4])
-	fmt.Fprintf(stdout, "temperatures %v, emergency threshold %.2f, rule precision %.3f, embedding vote weight %.1f\n",
+	fmt.Fprintf(stdout, "temperatures %v, emergency threshold %.2f, rule precision %.3f, embedding vote weights %v\n",
 		rep.Temperature, rep.EmergencyThreshold, rep.RulePrecision, rep.KNNAlpha)
 	for _, d := range rep.Disagreements[:min(*showDisagree, len(rep.Disagreements))] {
 		fmt.Fprintf(stdout, "  %s %s: labelled %s, cross-validation says %s (%.2f)\n", d.ID, d.Field, d.Label, d.Predicted, d.Confidence)
