@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sync"
 	"testing"
 
@@ -225,8 +224,7 @@ func TestInjectionChangesNoHeldOutLabel(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.Category != want.Category || got.Intent != want.Intent || got.Urgency != want.Urgency ||
-					got.Sentiment != want.Sentiment || !slices.Equal(got.Risks, want.Risks) || got.Location != want.Location {
+				if !got.SameLabels(want) {
 					t.Errorf("%s: injection %q changed the labels", r.ID, inj)
 				}
 			}

@@ -1,10 +1,7 @@
 package triage_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,21 +30,7 @@ func defaultSetup(b *testing.B) (*triage.Segmenter, *triage.Engine, *triage.Engi
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := os.Open("../eval/testdata/triage_heldout.jsonl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	var texts []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var rec struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			b.Fatal(err)
-		}
-		texts = append(texts, rec.Text)
-	}
+	texts := triage.BenchMessages(b)
 	return seg, withVote, noVote, texts
 }
 

@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// benchMessages are the held-out evaluation messages: the same texts for
+// BenchMessages are the held-out evaluation messages: the same texts for
 // segmentation alone and for full triage, so the two can be compared.
-func benchMessages(b *testing.B) []string {
+// Exported for the external benchmarks in this directory.
+func BenchMessages(b testing.TB) []string {
 	b.Helper()
 	f, err := os.Open("../eval/testdata/triage_heldout.jsonl")
 	if err != nil {
@@ -36,7 +37,7 @@ func benchMessages(b *testing.B) []string {
 // BenchmarkSegment is gojieba's Cut alone: the floor under full triage.
 func BenchmarkSegment(b *testing.B) {
 	seg := testSegmenter(b)
-	texts := benchMessages(b)
+	texts := BenchMessages(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		seg.Cut(texts[i%len(texts)])
@@ -45,7 +46,7 @@ func BenchmarkSegment(b *testing.B) {
 
 func benchmarkTriage(b *testing.B, emb Embedder) {
 	seg := testSegmenter(b)
-	texts := benchMessages(b)
+	texts := BenchMessages(b)
 	eng, err := New(context.Background(), Config{Segmenter: seg, Embedder: emb})
 	if err != nil {
 		b.Fatal(err)

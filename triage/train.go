@@ -462,20 +462,11 @@ func fitRiskThresholds(samples []sample, probs []calibrated) []float64 {
 	for r := range 8 {
 		best, bestF1 := 0.5, -1.0
 		for t := 0.2; t <= 0.8001; t += 0.05 {
-			var tp, fp, fn float64
+			var c counts
 			for i := range samples {
-				pred := probs[i].p[offRisk+r] >= t
-				switch {
-				case pred && samples[i].risks[r]:
-					tp++
-				case pred:
-					fp++
-				case samples[i].risks[r]:
-					fn++
-				}
+				c.add(probs[i].p[offRisk+r] >= t, samples[i].risks[r])
 			}
-			f1 := 2 * tp / max(2*tp+fp+fn, 1)
-			if f1 > bestF1+1e-9 {
+			if f1 := c.f1(); f1 > bestF1+1e-9 {
 				best, bestF1 = math.Round(t*100)/100, f1
 			}
 		}
@@ -492,21 +483,11 @@ func fitEmergencyThreshold(samples []sample, probs []calibrated) float64 {
 	const beta2 = 9
 	best, bestF := 0.5, -1.0
 	for t := 0.1; t <= 0.9001; t += 0.02 {
-		var tp, fp, fn float64
+		var c counts
 		for i, s := range samples {
-			pred := s.rule || probs[i].p[offUrgency] >= t
-			gold := s.y[headUrgency] == 0
-			switch {
-			case pred && gold:
-				tp++
-			case pred:
-				fp++
-			case gold:
-				fn++
-			}
+			c.add(s.rule || probs[i].p[offUrgency] >= t, s.y[headUrgency] == 0)
 		}
-		f := (1 + beta2) * tp / max((1+beta2)*tp+beta2*fn+fp, 1)
-		if f > bestF+1e-9 {
+		if f := c.fbeta(beta2); f > bestF+1e-9 {
 			best, bestF = math.Round(t*100)/100, f
 		}
 	}
@@ -531,7 +512,7 @@ func rulePrecision(samples []sample) float64 {
 
 func cvAccuracy(samples []sample, probs []calibrated, f *modelFile) [numHeads]float64 {
 	var acc [numHeads]float64
-	var tp, fp, fn float64
+	var risk counts
 	for i, s := range samples {
 		for h := range numHeads - 1 {
 			hd := heads[h]
@@ -540,22 +521,35 @@ func cvAccuracy(samples []sample, probs []calibrated, f *modelFile) [numHeads]fl
 			}
 		}
 		for r := range 8 {
-			pred := probs[i].p[offRisk+r] >= f.RiskThreshold[r]
-			switch {
-			case pred && s.risks[r]:
-				tp++
-			case pred:
-				fp++
-			case s.risks[r]:
-				fn++
-			}
+			risk.add(probs[i].p[offRisk+r] >= f.RiskThreshold[r], s.risks[r])
 		}
 	}
 	for h := range numHeads - 1 {
 		acc[h] /= float64(len(samples))
 	}
-	acc[headRisk] = 2 * tp / max(2*tp+fp+fn, 1)
+	acc[headRisk] = risk.f1()
 	return acc
+}
+
+// counts tallies binary decisions against gold labels.
+type counts struct{ tp, fp, fn float64 }
+
+func (c *counts) add(pred, gold bool) {
+	switch {
+	case pred && gold:
+		c.tp++
+	case pred:
+		c.fp++
+	case gold:
+		c.fn++
+	}
+}
+
+func (c counts) f1() float64 { return 2 * c.tp / max(2*c.tp+c.fp+c.fn, 1) }
+
+// fbeta weighs recall beta² times as much as precision.
+func (c counts) fbeta(beta2 float64) float64 {
+	return (1 + beta2) * c.tp / max((1+beta2)*c.tp+beta2*c.fn+c.fp, 1)
 }
 
 func argmax(p []float64) int {
@@ -614,26 +608,16 @@ func fitMentionTemperature(samples []sample, oof [][numOutputs]float64) float64 
 func fitMentionThreshold(samples []sample, probs []calibrated) float64 {
 	best, bestF1 := 0.5, -1.0
 	for t := 0.2; t <= 0.9001; t += 0.05 {
-		var tp, fp, fn float64
+		var n counts
 		for i, s := range samples {
 			primary := argmax(probs[i].p[offCategory : offCategory+10])
 			for c := range 10 {
-				if c == primary {
-					continue
-				}
-				gold := s.mentions[c] && c != s.y[headCategory]
-				pred := probs[i].p[offMention+c] >= t
-				switch {
-				case pred && gold:
-					tp++
-				case pred:
-					fp++
-				case gold:
-					fn++
+				if c != primary {
+					n.add(probs[i].p[offMention+c] >= t, s.mentions[c] && c != s.y[headCategory])
 				}
 			}
 		}
-		if f1 := 2 * tp / max(2*tp+fp+fn, 1); f1 > bestF1+1e-9 {
+		if f1 := n.f1(); f1 > bestF1+1e-9 {
 			best, bestF1 = math.Round(t*100)/100, f1
 		}
 	}

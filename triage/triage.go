@@ -34,6 +34,13 @@ type Result struct {
 	Signals []string `json:"signals"`
 }
 
+// SameLabels reports whether two results agree on every label of the
+// contract: category, intent, urgency, sentiment, risks and location.
+func (r Result) SameLabels(o Result) bool {
+	return r.Category == o.Category && r.Intent == o.Intent && r.Urgency == o.Urgency &&
+		r.Sentiment == o.Sentiment && slices.Equal(r.Risks, o.Risks) && r.Location == o.Location
+}
+
 // Confidence holds calibrated probabilities in [0,1] for each field: for a
 // single-label field the probability of the chosen label, for risks the
 // probability of every risk, for location how certain the reading is.

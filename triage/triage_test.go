@@ -115,8 +115,7 @@ func TestTriageInjectionChangesNoLabel(t *testing.T) {
 		for _, inj := range injections {
 			for _, text := range []string{base + "。" + inj, inj + base} {
 				got := mustTriage(t, e, text)
-				if got.Category != want.Category || got.Intent != want.Intent || got.Urgency != want.Urgency ||
-					got.Sentiment != want.Sentiment || !slices.Equal(got.Risks, want.Risks) || got.Location != want.Location {
+				if !got.SameLabels(want) {
 					t.Errorf("%q:\n got  %s %s %s %s %v %+v\n want %s %s %s %s %v %+v", text,
 						got.Category, got.Intent, got.Urgency, got.Sentiment, got.Risks, got.Location,
 						want.Category, want.Intent, want.Urgency, want.Sentiment, want.Risks, want.Location)

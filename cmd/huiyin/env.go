@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,6 +109,27 @@ func buildTriageDeps(e env, policyPath, embedderName string) (triageDeps, error)
 		return d, fmt.Errorf("%w: unknown embedder %q (offline or none)", huiyin.ErrInvalid, embedderName)
 	}
 	return d, nil
+}
+
+// newTriageEngine builds the engine the triage and eval commands run.
+func newTriageEngine(ctx context.Context, e env, policyPath, embedderName, modelPath string, voteWeight float64, logTo io.Writer) (*triage.Engine, triageDeps, error) {
+	deps, err := buildTriageDeps(e, policyPath, embedderName)
+	if err != nil {
+		return nil, deps, err
+	}
+	model, err := loadModel(modelPath)
+	if err != nil {
+		deps.close()
+		return nil, deps, err
+	}
+	eng, err := triage.New(ctx, triage.Config{
+		Segmenter: deps.seg, Model: model, Policy: deps.policy, Embedder: deps.embedder, VoteWeight: voteWeight, Logger: e.logger(logTo),
+	})
+	if err != nil {
+		deps.close()
+		return nil, deps, err
+	}
+	return eng, deps, nil
 }
 
 func loadPolicy(path string) (*triage.Policy, error) {

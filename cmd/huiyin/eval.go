@@ -9,7 +9,6 @@ import (
 
 	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/eval"
-	"github.com/huiyin/huiyin/triage"
 )
 
 func cmdEval(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
@@ -39,21 +38,11 @@ func cmdEval(ctx context.Context, e env, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	deps, err := buildTriageDeps(e, *policy, *embedder)
+	eng, deps, err := newTriageEngine(ctx, e, *policy, *embedder, *modelPath, *voteWeight, stderr)
 	if err != nil {
 		return err
 	}
 	defer deps.close()
-	model, err := loadModel(*modelPath)
-	if err != nil {
-		return err
-	}
-	eng, err := triage.New(ctx, triage.Config{
-		Segmenter: deps.seg, Model: model, Policy: deps.policy, Embedder: deps.embedder, VoteWeight: *voteWeight, Logger: e.logger(stderr),
-	})
-	if err != nil {
-		return err
-	}
 	rep, err := eval.Triage(ctx, eng, records)
 	if err != nil {
 		return err

@@ -37,21 +37,11 @@ func cmdTriage(ctx context.Context, e env, args []string, stdin io.Reader, stdou
 		fs.Usage()
 		return errUsage
 	}
-	deps, err := buildTriageDeps(e, *policy, *embedder)
+	eng, deps, err := newTriageEngine(ctx, e, *policy, *embedder, *modelPath, *voteWeight, stderr)
 	if err != nil {
 		return err
 	}
 	defer deps.close()
-	model, err := loadModel(*modelPath)
-	if err != nil {
-		return err
-	}
-	eng, err := triage.New(ctx, triage.Config{
-		Segmenter: deps.seg, Model: model, Policy: deps.policy, Embedder: deps.embedder, VoteWeight: *voteWeight, Logger: e.logger(stderr),
-	})
-	if err != nil {
-		return err
-	}
 	loc, err := e.location()
 	if err != nil {
 		return err
