@@ -5,10 +5,10 @@ BIN     := bin/huiyin
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build run test vet fmt model eval bench fuzz clean
+.PHONY: help build run test vet fmt model eval bench fuzz clean db db-stop
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 build: ## build bin/huiyin (trimmed paths: the binary carries its dictionaries and model)
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/huiyin
@@ -42,6 +42,12 @@ fuzz: ## run each fuzz test for a short while
 	$(GO) test -run '^$$' -fuzz FuzzClean -fuzztime 20s ./triage/
 	$(GO) test -run '^$$' -fuzz 'FuzzTriage$$' -fuzztime 20s ./triage/
 	$(GO) test -run '^$$' -fuzz FuzzTriageLine -fuzztime 20s ./cmd/huiyin/
+
+db: ## start the development database (PGlite) and print its DATABASE_URL
+	@scripts/devdb start
+
+db-stop: ## stop the development database
+	@scripts/devdb stop
 
 clean: ## remove build output
 	rm -rf bin
