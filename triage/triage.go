@@ -27,6 +27,9 @@ type Result struct {
 	Risks     []Risk     `json:"risks"`
 	Location  Location   `json:"location"`
 	Secondary []Category `json:"secondary"` // categories of further problems in the message
+	// Problem is the owner's own words for the primary problem (one
+	// clause, at most 28 characters), for a reply to quote back.
+	Problem string `json:"problem"`
 	Routing
 	Confidence Confidence `json:"confidence"`
 	// Signals are the rule outcomes behind the labels, for staff to review:
@@ -162,6 +165,7 @@ func (e *Engine) Triage(ctx context.Context, msg Message) (Result, error) {
 	}
 	res := e.decide(a, &c, rule, nearMiss)
 	res.Secondary = e.secondary(&c, res.Category)
+	res.Problem = problemPhrase(a, res.Category)
 	res.Location, res.Confidence.Location, sc.runes = extractLocation(a, sc.runes)
 	received := msg.Received
 	if received.IsZero() {

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata"
 
 	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/knowledge"
+	"github.com/huiyin/huiyin/llm"
 	"github.com/huiyin/huiyin/triage"
 )
 
@@ -24,7 +26,21 @@ type env struct {
 	embedder string // HUIYIN_EMBEDDER: offline (default) or none
 	logLevel string // HUIYIN_LOG_LEVEL: debug, info, warn (default), error
 	timezone string // HUIYIN_TIMEZONE: where deadlines are shown (default Asia/Shanghai)
+
+	databaseURL string        // DATABASE_URL (default: the dev database of scripts/devdb)
+	kbEmbedder  string        // HUIYIN_KB_EMBEDDER: offline (default) or openai
+	llmBaseURL  string        // HUIYIN_LLM_BASE_URL: an OpenAI-compatible endpoint
+	llmAPIKey   string        // HUIYIN_LLM_API_KEY
+	chatModel   string        // HUIYIN_CHAT_MODEL: set to use a chat model for answers and drafts
+	embedModel  string        // HUIYIN_EMBED_MODEL: the embedding model when HUIYIN_KB_EMBEDDER=openai
+	embedDim    int           // HUIYIN_EMBED_DIM: its dimensions (required with openai)
+	llmTimeout  time.Duration // HUIYIN_LLM_TIMEOUT: per call (default 8s)
 }
+
+// devDatabaseURL is where scripts/devdb serves the development database.
+// default_query_exec_mode=exec because PGlite's connections share one
+// session, so prepared statements would collide.
+const devDatabaseURL = "postgresql://postgres:postgres@127.0.0.1:5433/postgres?sslmode=disable&default_query_exec_mode=exec"
 
 func loadEnv(getenv func(string) string) env {
 	e := env{
@@ -33,6 +49,23 @@ func loadEnv(getenv func(string) string) env {
 		embedder: getenv("HUIYIN_EMBEDDER"),
 		logLevel: getenv("HUIYIN_LOG_LEVEL"),
 		timezone: getenv("HUIYIN_TIMEZONE"),
+
+		databaseURL: getenv("DATABASE_URL"),
+		kbEmbedder:  getenv("HUIYIN_KB_EMBEDDER"),
+		llmBaseURL:  getenv("HUIYIN_LLM_BASE_URL"),
+		llmAPIKey:   getenv("HUIYIN_LLM_API_KEY"),
+		chatModel:   getenv("HUIYIN_CHAT_MODEL"),
+		embedModel:  getenv("HUIYIN_EMBED_MODEL"),
+	}
+	if e.databaseURL == "" {
+		e.databaseURL = devDatabaseURL
+	}
+	// Malformed numbers fall back to the defaults; openKB reports a
+	// missing dimension for the openai embedder.
+	e.embedDim, _ = strconv.Atoi(getenv("HUIYIN_EMBED_DIM"))
+	e.llmTimeout, _ = time.ParseDuration(getenv("HUIYIN_LLM_TIMEOUT"))
+	if e.llmTimeout <= 0 {
+		e.llmTimeout = 8 * time.Second
 	}
 	if e.timezone == "" {
 		e.timezone = "Asia/Shanghai"
@@ -48,6 +81,14 @@ func loadEnv(getenv func(string) string) env {
 		e.embedder = "offline"
 	}
 	return e
+}
+
+// llmConfig is the OpenAI-compatible endpoint's configuration.
+func (e env) llmConfig() llm.Config {
+	return llm.Config{
+		BaseURL: e.llmBaseURL, APIKey: e.llmAPIKey, ChatModel: e.chatModel,
+		EmbedModel: e.embedModel, Dimensions: e.embedDim, Timeout: e.llmTimeout, MaxRetries: 2,
+	}
 }
 
 // location is the company's time zone. The zone database is compiled in

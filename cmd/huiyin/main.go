@@ -23,7 +23,15 @@ const usage = `huiyin — 回音: complaint triage and smart replies for propert
 Usage:
   huiyin triage "业主消息"            triage one message and print the result
   huiyin triage --jsonl < in > out   triage JSON Lines ({"id","text"} per line)
+  huiyin migrate                     apply the database migrations (DATABASE_URL)
+  huiyin ingest [--reindex] [PATH…]  load the knowledge base (default: the shipped one)
+  huiyin ask "问题"                   answer from the knowledge base, or hand off
+  huiyin ask --jsonl < in > out      answer JSON Lines ({"id","question"} per line)
+  huiyin draft "业主消息"             triage and draft a reply for staff
+  huiyin draft --jsonl < in > out    draft JSON Lines ({"id","text"} per line)
   huiyin eval triage FILE.jsonl      score triage against labelled messages
+  huiyin eval retrieval FILE.jsonl…  score retrieval and handoff on questions
+  huiyin eval replies FILE.jsonl     check drafts against the reply rubric
   huiyin train --data FILE --out F   train the triage model from labelled messages
   huiyin version                     print the version
 
@@ -62,6 +70,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdTriage(ctx, env, args[1:], stdin, stdout, stderr)
 	case "eval":
 		err = cmdEval(ctx, env, args[1:], stdout, stderr)
+	case "migrate":
+		err = cmdMigrate(ctx, env, args[1:], stdout, stderr)
+	case "ingest":
+		err = cmdIngest(ctx, env, args[1:], stdout, stderr)
+	case "ask":
+		err = cmdAsk(ctx, env, args[1:], stdin, stdout, stderr)
+	case "draft":
+		err = cmdDraft(ctx, env, args[1:], stdin, stdout, stderr)
 	case "train":
 		err = cmdTrain(ctx, env, args[1:], stdout, stderr)
 	case "version":

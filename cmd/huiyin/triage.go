@@ -101,6 +101,14 @@ const maxLineBytes = 1 << 20
 // triageJSONL triages each line. A bad line yields an error line for its id
 // and the run goes on; only a failure to read or write stops it.
 func triageJSONL(ctx context.Context, eng *triage.Engine, stdin io.Reader, stdout io.Writer, now func() time.Time) error {
+	return eachJSONL(ctx, stdin, stdout, func(raw []byte, tooLong bool, line int) any {
+		return triageLine(ctx, eng, raw, tooLong, line, now)
+	})
+}
+
+// eachJSONL runs handle on every input line and writes what it returns (nil:
+// nothing) as an output line.
+func eachJSONL(ctx context.Context, stdin io.Reader, stdout io.Writer, handle func(raw []byte, tooLong bool, line int) any) error {
 	in := bufio.NewReaderSize(stdin, 64*1024)
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
@@ -117,7 +125,7 @@ func triageJSONL(ctx context.Context, eng *triage.Engine, stdin io.Reader, stdou
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read input line %d: %w", line, err)
 		}
-		if v := triageLine(ctx, eng, raw, tooLong, line, now); v != nil {
+		if v := handle(raw, tooLong, line); v != nil {
 			if err := enc.Encode(v); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
