@@ -13,9 +13,16 @@ help: ## list the targets
 build: ## build bin/huiyin (trimmed paths: the binary carries its dictionaries and model)
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/huiyin
 
-run: build ## build and triage the sample messages on the built-in defaults
+run: build ## build, start the dev database, load the knowledge base, then triage, answer and draft samples
 	./$(BIN) triage "3栋2单元1502电梯困人了，快来！"
 	./$(BIN) triage --jsonl < examples/messages.jsonl
+	export DATABASE_URL="$$(scripts/devdb start)" && \
+	  ./$(BIN) ingest && \
+	  ./$(BIN) ask "管理费可以用微信交吗" && \
+	  ./$(BIN) ask "明天会不会下雨" && \
+	  ./$(BIN) ask --jsonl < examples/questions.jsonl && \
+	  ./$(BIN) draft "楼上每天半夜拖椅子，说了三次了还是这样" && \
+	  ./$(BIN) draft --jsonl < examples/messages.jsonl > /dev/null && echo "drafts for examples/messages.jsonl: ok"
 
 test: vet ## vet and run every test
 	$(GO) test -count=1 ./...

@@ -189,6 +189,67 @@ func TestAssistantOnTheShippedKnowledgeBase(t *testing.T) {
 
 var byWhen = regexp.MustCompile(`\d+(分钟|小时)内`)
 
+// fakeChat is a chat model that answers with a fixed text and records
+// what it was sent.
+type fakeChat struct {
+	reply string
+	err   error
+	sent  []string
+}
+
+var _ knowledge.Completer = (*fakeChat)(nil)
+
+func (f *fakeChat) Complete(_ context.Context, req knowledge.CompletionRequest) (string, error) {
+	for _, m := range req.Messages {
+		f.sent = append(f.sent, m.Content)
+	}
+	return f.reply, f.err
+}
+
+func (f *fakeChat) Name() string { return "fake" }
+
+func TestDraftWithAChatModel(t *testing.T) {
+	ctx := context.Background()
+	s := newShipped(t)
+	seg, eng := engine(t)
+	msg := "我是5栋1单元1202的业主，电话13812345678，卫生间天花板在渗水"
+	tests := []struct {
+		name       string
+		reply      string
+		err        error
+		wantSource string
+	}{
+		{"valid", `{"reply":"【房号1】业主您好，您反映的卫生间天花板渗水我们已经登记，工单号{工单号}。工程部会在24小时内给您明确答复，必要时上门查看，处理完成后我们会回访。","citations":[1]}`, nil, "llm"},
+		{"garbage", `not json at all`, nil, "offline"},
+		{"wrong deadline", `{"reply":"您好，您反映的卫生间天花板渗水已登记，工单号{工单号}，我们3小时内修好，修好后回访，请放心。","citations":[1]}`, nil, "offline"},
+		{"down", "", knowledge.ErrChatUnavailableForTest, "offline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chat := &fakeChat{reply: tt.reply, err: tt.err}
+			a := knowledge.NewAssistant(knowledge.AssistantConfig{}, eng, s.retriever, s.store, seg, chat, nil)
+			d, err := a.Draft(ctx, msg, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Source != tt.wantSource {
+				t.Fatalf("source %s (fallback %q), want %s", d.Source, d.Fallback, tt.wantSource)
+			}
+			for _, sent := range chat.sent {
+				if strings.Contains(sent, "13812345678") || strings.Contains(sent, "1202") {
+					t.Errorf("personal data sent to the model: %q", sent)
+				}
+			}
+			if tt.wantSource == "llm" && !strings.Contains(d.Reply, "5栋1单元1202") {
+				t.Errorf("masked room not restored: %q", d.Reply)
+			}
+			if problems := knowledge.CheckReply(d.Reply, d.Triage, knowledge.ReplyCheck{Citations: d.Citations}); len(problems) > 0 {
+				t.Errorf("draft %q: %v", d.Reply, problems)
+			}
+		})
+	}
+}
+
 func sections(hits []knowledge.Hit) []string {
 	var out []string
 	for _, h := range hits {
