@@ -1,16 +1,14 @@
 package eval
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/knowledge"
 )
 
@@ -24,29 +22,12 @@ type ReplyCase struct {
 
 // ReadReplyCases reads JSON Lines of reply cases.
 func ReadReplyCases(r io.Reader) ([]ReplyCase, error) {
-	var out []ReplyCase
-	seen := map[string]bool{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for line := 1; sc.Scan(); line++ {
-		raw := strings.TrimSpace(sc.Text())
-		if raw == "" {
-			continue
+	return readJSONL(r, func(c ReplyCase) (string, error) {
+		if c.ID == "" || strings.TrimSpace(c.Text) == "" {
+			return "", errors.New("id and text are required")
 		}
-		var c ReplyCase
-		if err := json.Unmarshal([]byte(raw), &c); err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", huiyin.ErrInvalid, line, err)
-		}
-		if c.ID == "" || strings.TrimSpace(c.Text) == "" || seen[c.ID] {
-			return nil, fmt.Errorf("%w: line %d: a unique id and a text are required", huiyin.ErrInvalid, line)
-		}
-		seen[c.ID] = true
-		out = append(out, c)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read reply cases: %w", err)
-	}
-	return out, nil
+		return c.ID, nil
+	})
 }
 
 // Drafter drafts replies; knowledge.Assistant is one.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -31,8 +32,19 @@ func (q Question) OutOfScope() bool { return q.Doc == "" }
 
 // ReadQuestions reads JSON Lines of questions; ids must be unique.
 func ReadQuestions(r io.Reader) ([]Question, error) {
-	var out []Question
-	seen := map[string]bool{}
+	return readJSONL(r, func(q Question) (string, error) {
+		if q.ID == "" || strings.TrimSpace(q.Question) == "" || (q.Doc == "") != (q.Section == "") {
+			return "", errors.New("id and question are required, doc and section go together")
+		}
+		return q.ID, nil
+	})
+}
+
+// readJSONL reads JSON Lines of one type; check validates a line and
+// returns its id, which must be unique. Errors name the line.
+func readJSONL[T any](r io.Reader, check func(T) (string, error)) ([]T, error) {
+	var out []T
+	seen := map[string]int{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for line := 1; sc.Scan(); line++ {
@@ -40,21 +52,22 @@ func ReadQuestions(r io.Reader) ([]Question, error) {
 		if raw == "" {
 			continue
 		}
-		var q Question
-		if err := json.Unmarshal([]byte(raw), &q); err != nil {
+		var v T
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
 			return nil, fmt.Errorf("%w: line %d: %v", huiyin.ErrInvalid, line, err)
 		}
-		if q.ID == "" || strings.TrimSpace(q.Question) == "" || (q.Doc == "") != (q.Section == "") {
-			return nil, fmt.Errorf("%w: line %d: id and question are required, doc and section go together", huiyin.ErrInvalid, line)
+		id, err := check(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", huiyin.ErrInvalid, line, err)
 		}
-		if seen[q.ID] {
-			return nil, fmt.Errorf("%w: line %d: id %q repeats", huiyin.ErrInvalid, line, q.ID)
+		if prev, ok := seen[id]; ok {
+			return nil, fmt.Errorf("%w: line %d: id %q already on line %d", huiyin.ErrInvalid, line, id, prev)
 		}
-		seen[q.ID] = true
-		out = append(out, q)
+		seen[id] = line
+		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read questions: %w", err)
+		return nil, fmt.Errorf("read %T lines: %w", *new(T), err)
 	}
 	return out, nil
 }

@@ -232,18 +232,25 @@ func lineError(id string, line int, err error, log func(string, ...any)) jsonlEr
 	return jsonlError{ID: id, Line: line, Error: "处理失败，请稍后重试", ErrorCode: "failed"}
 }
 
-type askOutput struct {
-	ID string `json:"id"`
-	knowledge.Answer
+// qaCommand describes ask or draft: one text in, one result out, for a
+// single text or JSON Lines.
+type qaCommand struct {
+	name, usage, jsonlHelp string
+	field                  string // the input line's text field
+	// do answers one text; line wraps a result with its id for JSON Lines;
+	// print writes a result for people.
+	do    func(ctx context.Context, a *knowledge.Assistant, text string, received time.Time) (any, error)
+	line  func(id string, result any) any
+	print func(w io.Writer, result any)
 }
 
-func cmdAsk(ctx context.Context, e env, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+func runQA(ctx context.Context, e env, c qaCommand, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	jsonl := fs.Bool("jsonl", false, `answer JSON Lines from stdin: {"id","question"} per line`)
-	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	jsonl := fs.Bool("jsonl", false, c.jsonlHelp)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: huiyin ask "问题" | huiyin ask --jsonl < in.jsonl`)
+		fmt.Fprintln(stderr, c.usage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -253,48 +260,72 @@ func cmdAsk(ctx context.Context, e env, args []string, stdin io.Reader, stdout, 
 		fs.Usage()
 		return errUsage
 	}
-	k, err := openKB(ctx, e, false, stderr)
-	if err != nil {
-		return err
-	}
-	defer k.close()
 	loc, err := e.location()
 	if err != nil {
 		return err
 	}
 	now := func() time.Time { return time.Now().In(loc) }
+	k, err := openKB(ctx, e, false, stderr)
+	if err != nil {
+		return err
+	}
+	defer k.close()
 	if *jsonl {
 		log := e.logger(stderr)
 		return eachJSONL(ctx, stdin, stdout, func(raw []byte, tooLong bool, line int) any {
-			id, q, received, bad := parseQALine(raw, tooLong, line, "question")
+			id, text, received, bad := parseQALine(raw, tooLong, line, c.field)
 			if bad != nil || id == "" {
 				return bad
 			}
 			if received.IsZero() {
 				received = now()
 			}
-			ans, err := k.assistant.Ask(ctx, q, received)
+			res, err := c.do(ctx, k.assistant, text, received)
 			if err != nil {
 				return lineError(id, line, err, log.Error)
 			}
-			return askOutput{ID: id, Answer: ans}
+			return c.line(id, res)
 		})
 	}
-	ans, err := k.assistant.Ask(ctx, fs.Arg(0), now())
+	res, err := c.do(ctx, k.assistant, fs.Arg(0), now())
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(stdout, ans)
+		return writeJSON(stdout, res)
 	}
-	fmt.Fprintln(stdout, ans.Answer)
-	for _, c := range ans.Citations {
-		fmt.Fprintf(stdout, "  来源：%s %s（%.2f）\n", c.Doc, c.Section, c.Score)
-	}
-	if ans.Handoff {
-		fmt.Fprintf(stdout, "  （已转人工：%s%s）\n", handoffWords[ans.Reason], map[bool]string{true: "，并升级至项目经理"}[ans.Escalate])
-	}
+	c.print(stdout, res)
 	return nil
+}
+
+type askOutput struct {
+	ID string `json:"id"`
+	knowledge.Answer
+}
+
+var askCommand = qaCommand{
+	name:      "ask",
+	usage:     `usage: huiyin ask "问题" | huiyin ask --jsonl < in.jsonl`,
+	jsonlHelp: `answer JSON Lines from stdin: {"id","question"} per line`,
+	field:     "question",
+	do: func(ctx context.Context, a *knowledge.Assistant, text string, received time.Time) (any, error) {
+		return a.Ask(ctx, text, received)
+	},
+	line: func(id string, res any) any { return askOutput{ID: id, Answer: res.(knowledge.Answer)} },
+	print: func(w io.Writer, res any) {
+		ans := res.(knowledge.Answer)
+		fmt.Fprintln(w, ans.Answer)
+		for _, c := range ans.Citations {
+			fmt.Fprintf(w, "  来源：%s %s（%.2f）\n", c.Doc, c.Section, c.Score)
+		}
+		if ans.Handoff {
+			fmt.Fprintf(w, "  （已转人工：%s%s）\n", handoffWords[ans.Reason], map[bool]string{true: "，并升级至项目经理"}[ans.Escalate])
+		}
+	},
+}
+
+func cmdAsk(ctx context.Context, e env, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runQA(ctx, e, askCommand, args, stdin, stdout, stderr)
 }
 
 var handoffWords = map[string]string{
@@ -310,61 +341,26 @@ type draftOutput struct {
 	knowledge.Draft
 }
 
+var draftCommand = qaCommand{
+	name:      "draft",
+	usage:     `usage: huiyin draft "业主消息" | huiyin draft --jsonl < in.jsonl`,
+	jsonlHelp: `draft replies for JSON Lines from stdin: {"id","text"} per line`,
+	field:     "text",
+	do: func(ctx context.Context, a *knowledge.Assistant, text string, received time.Time) (any, error) {
+		return a.Draft(ctx, text, received)
+	},
+	line: func(id string, res any) any { return draftOutput{ID: id, Draft: res.(knowledge.Draft)} },
+	print: func(w io.Writer, res any) {
+		d := res.(knowledge.Draft)
+		r := d.Triage
+		fmt.Fprintf(w, "分诊：%s / %s / %s，%s，时限：%s\n", r.Category.Name(), r.Intent.Name(), r.Urgency.Name(), r.DepartmentName, d.Promise)
+		fmt.Fprintf(w, "回复草稿（%s，话术：%s）：\n%s\n", map[string]string{"offline": "离线生成", "llm": "大模型生成"}[d.Source], d.Script, d.Reply)
+		for _, c := range d.Citations {
+			fmt.Fprintf(w, "  来源：%s %s\n", c.Doc, c.Section)
+		}
+	},
+}
+
 func cmdDraft(ctx context.Context, e env, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("draft", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	jsonl := fs.Bool("jsonl", false, `draft replies for JSON Lines from stdin: {"id","text"} per line`)
-	asJSON := fs.Bool("json", false, "print the draft as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: huiyin draft "业主消息" | huiyin draft --jsonl < in.jsonl`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if !*jsonl && fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	k, err := openKB(ctx, e, false, stderr)
-	if err != nil {
-		return err
-	}
-	defer k.close()
-	loc, err := e.location()
-	if err != nil {
-		return err
-	}
-	now := func() time.Time { return time.Now().In(loc) }
-	if *jsonl {
-		log := e.logger(stderr)
-		return eachJSONL(ctx, stdin, stdout, func(raw []byte, tooLong bool, line int) any {
-			id, text, received, bad := parseQALine(raw, tooLong, line, "text")
-			if bad != nil || id == "" {
-				return bad
-			}
-			if received.IsZero() {
-				received = now()
-			}
-			d, err := k.assistant.Draft(ctx, text, received)
-			if err != nil {
-				return lineError(id, line, err, log.Error)
-			}
-			return draftOutput{ID: id, Draft: d}
-		})
-	}
-	d, err := k.assistant.Draft(ctx, fs.Arg(0), now())
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, d)
-	}
-	r := d.Triage
-	fmt.Fprintf(stdout, "分诊：%s / %s / %s，%s，时限：%s\n", r.Category.Name(), r.Intent.Name(), r.Urgency.Name(), r.DepartmentName, d.Promise)
-	fmt.Fprintf(stdout, "回复草稿（%s，话术：%s）：\n%s\n", map[string]string{"offline": "离线生成", "llm": "大模型生成"}[d.Source], d.Script, d.Reply)
-	for _, c := range d.Citations {
-		fmt.Fprintf(stdout, "  来源：%s %s\n", c.Doc, c.Section)
-	}
-	return nil
+	return runQA(ctx, e, draftCommand, args, stdin, stdout, stderr)
 }
