@@ -85,6 +85,9 @@ var answerKinds = []Kind{KindFAQ, KindStandard, KindLaw}
 // answer and by when. An emergency is never answered: it is handed off and
 // escalated.
 func (a *Assistant) Ask(ctx context.Context, question string, received time.Time) (Answer, error) {
+	if received.IsZero() {
+		received = time.Now()
+	}
 	res, err := a.triage.Triage(ctx, triage.Message{Text: question, Received: received})
 	if err != nil {
 		return Answer{}, err
@@ -111,6 +114,12 @@ func (a *Assistant) Ask(ctx context.Context, question string, received time.Time
 		reason := "unsupported"
 		if report {
 			reason = "report"
+		}
+		if reason == "unsupported" {
+			// A question the knowledge base cannot answer goes to the front
+			// desk (the department of "other"), not to whichever department
+			// its words resemble.
+			res.Routing = a.triage.Policy().Route(triage.Other, res.Urgency, nil, received)
 		}
 		return a.handoff(res, conf, reason), nil
 	}
