@@ -154,6 +154,9 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if q.Category != "" && ch.Category == q.Category {
 			score += r.cfg.CategoryWeight / (r.cfg.RRFK + 1)
 		}
+		if ch.Kind == KindLaw {
+			score *= jurisdiction(text, ch.Doc)
+		}
 		hits = append(hits, Hit{
 			StoredChunk: ch,
 			Score:       score / best,
@@ -177,6 +180,47 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 		hits = hits[:q.K]
 	}
 	return hits, nil
+}
+
+// jurisdiction weighs a law by where it applies: a local regulation
+// (北京市物业管理条例) counts fully when the question names its place, little
+// when it names another place, and somewhat less than national law when it
+// names none, since a question without a place asks about the law that
+// applies everywhere.
+func jurisdiction(question, doc string) float64 {
+	place := localPlace(doc)
+	if place == "" {
+		return 1
+	}
+	if strings.Contains(question, place) {
+		return 1.2
+	}
+	for _, p := range knownPlaces {
+		if p != place && strings.Contains(question, p) {
+			return 0.3
+		}
+	}
+	return 0.8
+}
+
+// localPlace is the place a local regulation's title starts with
+// (北京市… → 北京), or "" for national law.
+func localPlace(doc string) string {
+	r := []rune(doc)
+	for i := 2; i <= 4 && i < len(r); i++ {
+		if r[i] == '市' || r[i] == '省' {
+			return string(r[:i])
+		}
+	}
+	return ""
+}
+
+// knownPlaces are the provinces and large cities whose names tell that a
+// question is about another place's rules.
+var knownPlaces = []string{
+	"北京", "上海", "天津", "重庆", "广州", "深圳", "杭州", "南京", "苏州", "成都", "武汉", "西安", "郑州", "济南", "青岛",
+	"宁波", "温州", "沈阳", "大连", "长沙", "合肥", "福州", "厦门", "昆明", "南宁", "哈尔滨", "长春", "石家庄", "太原",
+	"广东", "浙江", "江苏", "山东", "河南", "河北", "湖北", "湖南", "四川", "福建", "安徽", "辽宁", "陕西", "江西",
 }
 
 // coverage is the share of the question's words (or a synonym of each)
