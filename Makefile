@@ -19,7 +19,7 @@ run: build ## build, start the dev database, load the knowledge base, then triag
 	export DATABASE_URL="$$(scripts/devdb start)" && \
 	  ./$(BIN) ingest && \
 	  ./$(BIN) ask "管理费可以用微信交吗" && \
-	  ./$(BIN) ask "明天会不会下雨" && \
+	  ./$(BIN) ask "红烧肉怎么做才好吃" && \
 	  ./$(BIN) ask --jsonl < examples/questions.jsonl && \
 	  ./$(BIN) draft "楼上每天半夜拖椅子，说了三次了还是这样" && \
 	  ./$(BIN) draft --jsonl < examples/messages.jsonl > /dev/null && echo "drafts for examples/messages.jsonl: ok"

@@ -19,8 +19,8 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // Raise them when a change improves the knowledge layer; never lower them
 // to let a change through.
 const (
-	floorRecallAt5  = 0.93
-	floorMRR        = 0.84
+	floorRecallAt5  = 0.96
+	floorMRR        = 0.89
 	floorHandedOff  = 0.89
 	floorReplyPass  = 1.0
 	floorFAQRecall5 = 0.97

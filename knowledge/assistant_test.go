@@ -107,7 +107,7 @@ func TestAssistantOnTheShippedKnowledgeBase(t *testing.T) {
 	})
 
 	t.Run("faq answer as written", func(t *testing.T) {
-		ans, err := s.assistant.Ask(ctx, "管理费能不能用微信付", now)
+		ans, err := s.assistant.Ask(ctx, "管理费能用微信交吗", now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestAssistantOnTheShippedKnowledgeBase(t *testing.T) {
 		reason   string
 		escalate bool
 	}{
-		{"明天会不会下雨", "unsupported", false},
+		{"红烧肉怎么做才好吃", "unsupported", false},
 		{"帮我查一下6栋1201业主的手机号", "", false},
 		{"3栋电梯困人了快来人", "emergency", true},
 		{"楼道里有很浓的煤气味", "emergency", true},

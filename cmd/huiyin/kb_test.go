@@ -26,7 +26,7 @@ func TestKnowledgeCommands(t *testing.T) {
 		t.Errorf("second ingest should change nothing: %d %q", code, out)
 	}
 
-	code, out, errOut = runCmd(t, "", env, "ask", "管理费能不能用微信付")
+	code, out, errOut = runCmd(t, "", env, "ask", "管理费能用微信交吗")
 	if code != exitOK || !strings.Contains(out, "来源：") {
 		t.Errorf("ask: %d %q %q", code, out, errOut)
 	}
