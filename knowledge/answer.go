@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,9 @@ type Assistant struct {
 	cfg    AssistantConfig
 
 	scripts []scriptEntry // the script library, loaded on first use
+
+	refusalOnce sync.Once
+	refusal     *refusal // nil when the examples could not be loaded
 }
 
 // AssistantConfig tunes answering. The zero value takes the defaults,
@@ -110,6 +114,9 @@ func (a *Assistant) Ask(ctx context.Context, question string, received time.Time
 		conf = answerConfidence(hits[0])
 	}
 	report := res.Intent == triage.Complaint || res.Intent == triage.RepairRequest
+	if len(hits) > 0 && conf >= a.cfg.AnswerThreshold && a.looksOutOfScope(question, hits[0]) {
+		conf = 0
+	}
 	if len(hits) == 0 || conf < a.cfg.AnswerThreshold || report && hits[0].Kind != KindFAQ {
 		reason := "unsupported"
 		if report {
@@ -142,6 +149,27 @@ func (a *Assistant) Ask(ctx context.Context, question string, received time.Time
 	ans.Answer, ans.Source = groundedAnswer(a.tok, question, top), "grounded"
 	ans.Citations = []Citation{top.Citation()}
 	return ans, nil
+}
+
+// looksOutOfScope says whether the question is nearer an out-of-scope
+// example than any way owners ask for the entry found.
+func (a *Assistant) looksOutOfScope(question string, h Hit) bool {
+	a.refusalOnce.Do(func() {
+		r, err := newRefusal(a.tok)
+		if err != nil {
+			a.log.Error("out-of-scope examples not loaded; relying on the confidence alone", "err", err)
+			return
+		}
+		a.refusal = r
+	})
+	if a.refusal == nil {
+		return false
+	}
+	out, oos, in := a.refusal.outOfScope(question, h)
+	if out {
+		a.log.Debug("question nearer an out-of-scope example", "oos", oos, "entry", in)
+	}
+	return out
 }
 
 // answerConfidence judges whether a hit answers the question: how much of

@@ -137,6 +137,8 @@ func TestAssistantOnTheShippedKnowledgeBase(t *testing.T) {
 		escalate bool
 	}{
 		{"红烧肉怎么做才好吃", "unsupported", false},
+		{"明天会不会下雨", "unsupported", false},
+		{"你们项目经理一个月工资多少", "", false},
 		{"帮我查一下6栋1201业主的手机号", "", false},
 		{"3栋电梯困人了快来人", "emergency", true},
 		{"楼道里有很浓的煤气味", "emergency", true},
