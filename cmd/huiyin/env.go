@@ -27,14 +27,16 @@ type env struct {
 	logLevel string // HUIYIN_LOG_LEVEL: debug, info, warn (default), error
 	timezone string // HUIYIN_TIMEZONE: where deadlines are shown (default Asia/Shanghai)
 
-	databaseURL string        // DATABASE_URL (default: the dev database of scripts/devdb)
-	kbEmbedder  string        // HUIYIN_KB_EMBEDDER: offline (default) or openai
-	llmBaseURL  string        // HUIYIN_LLM_BASE_URL: an OpenAI-compatible endpoint
-	llmAPIKey   string        // HUIYIN_LLM_API_KEY
-	chatModel   string        // HUIYIN_CHAT_MODEL: set to use a chat model for answers and drafts
-	embedModel  string        // HUIYIN_EMBED_MODEL: the embedding model when HUIYIN_KB_EMBEDDER=openai
-	embedDim    int           // HUIYIN_EMBED_DIM: its dimensions (required with openai)
-	llmTimeout  time.Duration // HUIYIN_LLM_TIMEOUT: per call (default 8s)
+	databaseURL  string        // DATABASE_URL (default: the dev database of scripts/devdb)
+	kbEmbedder   string        // HUIYIN_KB_EMBEDDER: offline (default) or openai
+	llmBaseURL   string        // HUIYIN_LLM_BASE_URL: an OpenAI-compatible endpoint
+	llmAPIKey    string        // HUIYIN_LLM_API_KEY
+	chatModel    string        // HUIYIN_CHAT_MODEL: set to use a chat model for answers and drafts
+	embedModel   string        // HUIYIN_EMBED_MODEL: the embedding model when HUIYIN_KB_EMBEDDER=openai
+	embedDim     int           // HUIYIN_EMBED_DIM: its dimensions (required with openai)
+	llmTimeout   time.Duration // HUIYIN_LLM_TIMEOUT: per call (default 8s)
+	addr         string        // HUIYIN_ADDR: where serve listens (default :8080)
+	intakePerMin int           // HUIYIN_INTAKE_PER_MIN: public requests per minute per client (default 120)
 }
 
 // devDatabaseURL is where scripts/devdb serves the development database.
@@ -56,6 +58,11 @@ func loadEnv(getenv func(string) string) env {
 		llmAPIKey:   getenv("HUIYIN_LLM_API_KEY"),
 		chatModel:   getenv("HUIYIN_CHAT_MODEL"),
 		embedModel:  getenv("HUIYIN_EMBED_MODEL"),
+		addr:        getenv("HUIYIN_ADDR"),
+	}
+	e.intakePerMin, _ = strconv.Atoi(getenv("HUIYIN_INTAKE_PER_MIN"))
+	if e.addr == "" {
+		e.addr = ":8080"
 	}
 	if e.databaseURL == "" {
 		e.databaseURL = devDatabaseURL

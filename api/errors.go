@@ -1,0 +1,62 @@
+package api
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/huiyin/huiyin"
+)
+
+// statusOf is the one table from the domain's sentinel errors to HTTP
+// status codes and the codes clients see.
+var statusOf = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{huiyin.ErrInvalid, fiber.StatusBadRequest, "invalid"},
+	{huiyin.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{huiyin.ErrConflict, fiber.StatusConflict, "conflict"},
+	{huiyin.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
+}
+
+// errorBody is every error response.
+type errorBody struct {
+	Error     string `json:"error"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// classify maps an error to its status, code and the message a client may
+// see: the Chinese text of an invalid request, general words otherwise.
+func classify(err error) (int, string, string) {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, "too_large", "请求内容过大"
+		case fiber.StatusTooManyRequests:
+			return fe.Code, "rate_limited", "请求过于频繁，请稍后再试"
+		case fiber.StatusNotFound:
+			return fe.Code, "not_found", "接口不存在"
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, "method_not_allowed", "不支持该请求方法"
+		}
+		if fe.Code < 500 {
+			return fe.Code, "bad_request", "请求无效"
+		}
+	}
+	for _, s := range statusOf {
+		if errors.Is(err, s.err) {
+			switch s.status {
+			case fiber.StatusBadRequest, fiber.StatusNotFound, fiber.StatusConflict:
+				return s.status, s.code, strings.TrimPrefix(err.Error(), s.err.Error()+": ")
+			case fiber.StatusServiceUnavailable:
+				return s.status, s.code, "服务暂时不可用，请稍后重试"
+			}
+		}
+	}
+	return fiber.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试"
+}

@@ -1,0 +1,204 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/huiyin/huiyin/api"
+	"github.com/huiyin/huiyin/db"
+	"github.com/huiyin/huiyin/db/dbtest"
+	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketstore"
+	"github.com/huiyin/huiyin/triage"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+var (
+	engOnce sync.Once
+	eng     *triage.Engine
+	engErr  error
+)
+
+func engine(t *testing.T) *triage.Engine {
+	t.Helper()
+	engOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "huiyin-api-test-")
+		if err != nil {
+			engErr = err
+			return
+		}
+		seg, err := triage.NewSegmenter(filepath.Join(dir, "cache"))
+		if err != nil {
+			engErr = err
+			return
+		}
+		eng, engErr = triage.New(context.Background(), triage.Config{Segmenter: seg})
+	})
+	if engErr != nil {
+		t.Fatal(engErr)
+	}
+	return eng
+}
+
+type server struct {
+	app   *fiber.App
+	store *ticketstore.Store
+	url   string
+}
+
+func newServer(t *testing.T, cfg api.Config) *server {
+	pool := dbtest.New(t)
+	store := ticketstore.New(pool)
+	app := api.New(cfg, api.Deps{
+		Intake:   ticket.NewService(engine(t), store, nil),
+		Ready:    func(ctx context.Context) error { return db.Ready(ctx, pool) },
+		Registry: prometheus.NewRegistry(),
+		Log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	// A real listener, so that limits apply as they do in production.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	return &server{app: app, store: store, url: "http://" + ln.Addr().String()}
+}
+
+func (s *server) do(t *testing.T, method, path, body string) (int, map[string]any, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out, string(raw)
+}
+
+func TestIntake(t *testing.T) {
+	s := newServer(t, api.Config{})
+	body := `{"channel":"wechat","message_id":"m-1","owner":"openid-abc","text":"3栋2单元1502电梯困人了，快来！","contact":"13812345678"}`
+	status, out, raw := s.do(t, http.MethodPost, "/api/v1/messages", body)
+	if status != http.StatusCreated {
+		t.Fatalf("first delivery: %d %s", status, raw)
+	}
+	ref, _ := out["ticket"].(string)
+	if !strings.HasPrefix(ref, "HY") || out["duplicate"] != false {
+		t.Fatalf("ticket ref %q, duplicate %v", ref, out["duplicate"])
+	}
+	ack, _ := out["ack"].(string)
+	for _, want := range []string{ref, "工程部", "5分钟内", "30分钟内到场处理", "项目经理"} {
+		if !strings.Contains(ack, want) {
+			t.Errorf("ack %q lacks %q", ack, want)
+		}
+	}
+	// A retried delivery of the same message opens no second ticket.
+	status, out, raw = s.do(t, http.MethodPost, "/api/v1/messages", body)
+	if status != http.StatusOK || out["ticket"] != ref || out["duplicate"] != true {
+		t.Fatalf("retry: %d %s", status, raw)
+	}
+	events, err := s.store.Events(context.Background(), ref)
+	if err != nil || len(events) != 1 || events[0] != [2]string{"created", "new"} {
+		t.Errorf("history %v %v, want one creation", events, err)
+	}
+	// The same message id on another channel is another message.
+	other := strings.Replace(body, `"wechat"`, `"app"`, 1)
+	if status, out, _ := s.do(t, http.MethodPost, "/api/v1/messages", other); status != http.StatusCreated || out["ticket"] == ref {
+		t.Errorf("another channel: %d %v", status, out["ticket"])
+	}
+}
+
+func TestIntakeRejectsBadInput(t *testing.T) {
+	s := newServer(t, api.Config{BodyLimit: 4096})
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"not json", `{"channel":`, 400, "JSON"},
+		{"wrong shape", `["wechat","m","o","x"]`, 400, "JSON"},
+		{"no text", `{"channel":"web","message_id":"1","owner":"o"}`, 400, "text"},
+		{"empty text", `{"channel":"web","message_id":"1","owner":"o","text":"   "}`, 400, "空"},
+		{"unknown channel", `{"channel":"fax","message_id":"1","owner":"o","text":"电梯坏了"}`, 400, "渠道"},
+		{"no message id", `{"channel":"web","owner":"o","text":"电梯坏了"}`, 400, "message_id"},
+		{"no owner", `{"channel":"web","message_id":"1","text":"电梯坏了"}`, 400, "owner"},
+		{"too large", `{"channel":"web","message_id":"1","owner":"o","text":"` + strings.Repeat("吵", 3000) + `"}`, 413, "过大"},
+		{"invalid utf-8", "{\"channel\":\"web\",\"message_id\":\"1\",\"owner\":\"o\",\"text\":\"\xff\xfe\"}", 400, ""},
+	}
+	for _, tt := range tests {
+		status, out, raw := s.do(t, http.MethodPost, "/api/v1/messages", tt.body)
+		if status != tt.status {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, status, tt.status, raw)
+			continue
+		}
+		msg, _ := out["error"].(string)
+		if msg == "" || !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: error %q, want it to mention %q", tt.name, msg, tt.want)
+		}
+	}
+	// Nothing above opened a ticket.
+	status, _, _ := s.do(t, http.MethodPost, "/api/v1/messages", `{"channel":"web","message_id":"1","owner":"o","text":"<script>alert(1)</script>楼道灯坏了'); DROP TABLE tickets; --"}`)
+	if status != http.StatusCreated {
+		t.Errorf("HTML and SQL in the text are data: status %d", status)
+	}
+}
+
+func TestHealthReadinessMetrics(t *testing.T) {
+	s := newServer(t, api.Config{})
+	if status, _, raw := s.do(t, http.MethodGet, "/healthz", ""); status != 200 {
+		t.Errorf("healthz: %d %s", status, raw)
+	}
+	if status, _, raw := s.do(t, http.MethodGet, "/readyz", ""); status != 200 {
+		t.Errorf("readyz: %d %s", status, raw)
+	}
+	s.do(t, http.MethodPost, "/api/v1/messages", `{"channel":"app","message_id":"x1","owner":"u1","text":"物业费可以微信交吗"}`)
+	status, _, raw := s.do(t, http.MethodGet, "/metrics", "")
+	if status != 200 || !strings.Contains(raw, "huiyin_http_requests_total") || !strings.Contains(raw, `huiyin_tickets_opened_total{category="fees"`) {
+		t.Errorf("metrics: %d\n%s", status, raw)
+	}
+	if status, out, _ := s.do(t, http.MethodGet, "/nope", ""); status != 404 || out["code"] != "not_found" {
+		t.Errorf("unknown path: %d %v", status, out)
+	}
+	resp, err := http.Get(s.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("security headers or request id missing: %v", resp.Header)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	s := newServer(t, api.Config{IntakePerMin: 2})
+	codes := []int{}
+	for i := range 3 {
+		status, _, _ := s.do(t, http.MethodPost, "/api/v1/messages", `{"channel":"web","message_id":"r`+string(rune('0'+i))+`","owner":"o","text":"路灯坏了"}`)
+		codes = append(codes, status)
+	}
+	if codes[2] != http.StatusTooManyRequests {
+		t.Errorf("statuses %v, want the third limited", codes)
+	}
+}
