@@ -118,8 +118,8 @@ func TestIntake(t *testing.T) {
 	if status != http.StatusOK || out["ticket"] != ref || out["duplicate"] != true {
 		t.Fatalf("retry: %d %s", status, raw)
 	}
-	events, err := s.store.Events(context.Background(), ref)
-	if err != nil || len(events) != 1 || events[0] != [2]string{"created", "new"} {
+	events, err := s.store.History(context.Background(), ref)
+	if err != nil || len(events) != 1 || events[0].Kind != "created" || events[0].To != ticket.New {
 		t.Errorf("history %v %v, want one creation", events, err)
 	}
 	// The same message id on another channel is another message.

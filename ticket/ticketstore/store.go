@@ -145,17 +145,63 @@ func ownerFor(ctx context.Context, tx pgx.Tx, m ticket.Message) (int64, error) {
 	return id, nil
 }
 
-// Events returns a ticket's history, oldest first: (kind, to_state).
-func (s *Store) Events(ctx context.Context, ref string) ([][2]string, error) {
+// Get returns a ticket by its reference.
+func (s *Store) Get(ctx context.Context, ref string) (ticket.Ticket, error) {
+	t, err := scanTicket(s.pool.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets t WHERE t.ref = $1`, ref))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("%w: 没有工单 %s", huiyin.ErrNotFound, ref)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get ticket %s: %w", ref, err)
+	}
+	return t, nil
+}
+
+// Move changes a ticket's state and records who did it, in one
+// transaction; a move the current state does not allow is ErrConflict.
+func (s *Store) Move(ctx context.Context, ref string, to ticket.State, actor, note string) (ticket.Ticket, error) {
+	var t ticket.Ticket
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanTicket(tx.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets t WHERE t.ref = $1 FOR UPDATE`, ref))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: 没有工单 %s", huiyin.ErrNotFound, ref)
+		}
+		if err != nil {
+			return fmt.Errorf("get ticket %s: %w", ref, err)
+		}
+		if err := ticket.CheckMove(t.State, to); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET state = $2, updated_at = now() WHERE id = $1`, t.ID, string(to)); err != nil {
+			return fmt.Errorf("move ticket %s: %w", ref, err)
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO ticket_events (ticket_id, actor, kind, from_state, to_state, note)
+			VALUES ($1, $2, 'state', $3, $4, $5)`, t.ID, actor, string(t.State), string(to), note)
+		if err != nil {
+			return fmt.Errorf("record ticket event: %w", err)
+		}
+		t.State = to
+		return nil
+	})
+	return t, err
+}
+
+// History returns a ticket's events, oldest first.
+func (s *Store) History(ctx context.Context, ref string) ([]ticket.Event, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT e.kind, e.to_state FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+		SELECT e.at, e.actor, e.kind, e.from_state, e.to_state, e.note
+		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
 		WHERE t.ref = $1 ORDER BY e.at, e.id`, ref)
 	if err != nil {
-		return nil, fmt.Errorf("ticket events: %w", err)
+		return nil, fmt.Errorf("ticket history: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
-		var e [2]string
-		err := r.Scan(&e[0], &e[1])
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ticket.Event, error) {
+		var e ticket.Event
+		var from, to string
+		err := r.Scan(&e.At, &e.Actor, &e.Kind, &from, &to, &e.Note)
+		e.From, e.To = ticket.State(from), ticket.State(to)
 		return e, err
 	})
 }

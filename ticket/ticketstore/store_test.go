@@ -1,0 +1,77 @@
+package ticketstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/huiyin/huiyin"
+	"github.com/huiyin/huiyin/db/dbtest"
+	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketstore"
+	"github.com/huiyin/huiyin/triage"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func result(now time.Time) triage.Result {
+	r := triage.Result{Category: triage.Repair, Intent: triage.RepairRequest, Urgency: triage.Normal, Sentiment: triage.Neutral,
+		Risks: []triage.Risk{}, Location: triage.Location{Building: "5", Unit: "2"}}
+	r.Routing = triage.DefaultPolicy().Route(r.Category, r.Urgency, nil, now)
+	return r
+}
+
+func TestOpenMoveHistory(t *testing.T) {
+	ctx := context.Background()
+	s := ticketstore.New(dbtest.New(t))
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	m := ticket.Message{Channel: ticket.App, ChannelMsgID: "a1", OwnerRef: "user-7", Text: "5栋2单元楼道灯坏了", Received: now}
+
+	tk, dup, err := s.Open(ctx, m, m.Text, result(now))
+	if err != nil || dup {
+		t.Fatalf("open: %v %v", dup, err)
+	}
+	if tk.Ref != "HY20261123-000001" || tk.State != ticket.New || tk.OwnerID == 0 || tk.Triage.Department != "engineering" {
+		t.Fatalf("opened %+v", tk)
+	}
+	again, dup, err := s.Open(ctx, m, m.Text, result(now))
+	if err != nil || !dup || again.Ref != tk.Ref {
+		t.Fatalf("same message again: %+v %v %v", again, dup, err)
+	}
+	// The same owner on the same channel is the same owner.
+	m2 := m
+	m2.ChannelMsgID = "a2"
+	tk2, _, err := s.Open(ctx, m2, "又坏了", result(now))
+	if err != nil || tk2.OwnerID != tk.OwnerID || tk2.Ref == tk.Ref {
+		t.Fatalf("second message: %+v %v", tk2, err)
+	}
+
+	for _, to := range []ticket.State{ticket.Assigned, ticket.InProgress, ticket.Resolved, ticket.FollowedUp} {
+		if _, err := s.Move(ctx, tk.Ref, to, "staff:zhang", ""); err != nil {
+			t.Fatalf("move to %s: %v", to, err)
+		}
+	}
+	if _, err := s.Move(ctx, tk.Ref, ticket.Assigned, "staff:zhang", ""); !errors.Is(err, huiyin.ErrConflict) {
+		t.Errorf("followed_up → assigned: %v, want ErrConflict", err)
+	}
+	if _, err := s.Move(ctx, "HY-nope", ticket.Closed, "staff:zhang", ""); !errors.Is(err, huiyin.ErrNotFound) {
+		t.Errorf("unknown ticket: %v, want ErrNotFound", err)
+	}
+	moved, err := s.Move(ctx, tk.Ref, ticket.Closed, "staff:li", "业主满意")
+	if err != nil || moved.State != ticket.Closed {
+		t.Fatalf("close: %+v %v", moved, err)
+	}
+	got, err := s.Get(ctx, tk.Ref)
+	if err != nil || got.State != ticket.Closed {
+		t.Errorf("get: %+v %v", got, err)
+	}
+	h, err := s.History(ctx, tk.Ref)
+	if err != nil || len(h) != 6 {
+		t.Fatalf("history: %d events, %v", len(h), err)
+	}
+	last := h[len(h)-1]
+	if last.From != ticket.FollowedUp || last.To != ticket.Closed || last.Actor != "staff:li" || last.Note != "业主满意" {
+		t.Errorf("last event %+v", last)
+	}
+}
