@@ -179,7 +179,7 @@ func (a *Assistant) Draft(ctx context.Context, message string, received time.Tim
 		return Draft{}, err
 	}
 	d := Draft{Triage: res, Script: script.Situation, Promise: PromiseFor(res.Deadlines).Clause(), Source: "offline"}
-	d.Reply = composeDraft(res, script, scripts)
+	d.Reply = composeDraft(res, script)
 	d.Citations = []Citation{{Doc: script.chunk.Doc, Section: script.Situation, Score: 1, Source: script.chunk.Source}}
 	for _, h := range facts {
 		if h.Category == string(res.Category) {
@@ -204,7 +204,7 @@ func (a *Assistant) Draft(ctx context.Context, message string, received time.Tim
 // adds what the service standards require of every reply that the example
 // lacks: the problem in the owner's words, an apology for a complaint, the
 // deadline from the policy, the ticket reference and the follow-up visit.
-func composeDraft(res triage.Result, script scriptEntry, scripts []scriptEntry) string {
+func composeDraft(res triage.Result, script scriptEntry) string {
 	p := PromiseFor(res.Deadlines)
 	problem := ownerWords(res.Problem)
 	place := locationText(res.Location)

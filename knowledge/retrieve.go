@@ -69,7 +69,6 @@ type Hit struct {
 	Score      float64 `json:"score"`      // fused score, 1 for a chunk first in both rankings and of the category
 	Similarity float64 `json:"similarity"` // cosine similarity of the vectors
 	Keyword    float64 `json:"keyword"`    // BM25 score (0 when not matched)
-	Coverage   float64 `json:"coverage"`   // share of the question's words found in the chunk
 	VectorRank int     `json:"vector_rank"`
 	KeyRank    int     `json:"keyword_rank"`
 }
@@ -104,7 +103,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if len(vecs) != 1 {
 		return nil, fmt.Errorf("%w: embedder returned %d vectors for one text", huiyin.ErrUnavailable, len(vecs))
 	}
-	terms, weights, words := queryTerms(r.tok, r.syn, text)
+	terms, weights, _ := queryTerms(r.tok, r.syn, text)
 	vranked, err := r.index.VectorSearch(ctx, vecs[0], r.cfg.Candidates, q.Kinds)
 	if err != nil {
 		return nil, err
@@ -162,7 +161,6 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 			Score:       score / best,
 			Similarity:  c.sim,
 			Keyword:     c.kw,
-			Coverage:    coverage(words, r.syn, ch),
 			VectorRank:  c.vrank,
 			KeyRank:     c.krk,
 		})
@@ -221,27 +219,4 @@ var knownPlaces = []string{
 	"北京", "上海", "天津", "重庆", "广州", "深圳", "杭州", "南京", "苏州", "成都", "武汉", "西安", "郑州", "济南", "青岛",
 	"宁波", "温州", "沈阳", "大连", "长沙", "合肥", "福州", "厦门", "昆明", "南宁", "哈尔滨", "长春", "石家庄", "太原",
 	"广东", "浙江", "江苏", "山东", "河南", "河北", "湖北", "湖南", "四川", "福建", "安徽", "辽宁", "陕西", "江西",
-}
-
-// coverage is the share of the question's words (or a synonym of each)
-// that the chunk contains: a strong match covers most of the question.
-func coverage(words []string, syn synonyms, c StoredChunk) float64 {
-	if len(words) == 0 {
-		return 0
-	}
-	text := strings.ToLower(c.Question + "\n" + c.Section + "\n" + strings.Join(c.Variants, "\n") + "\n" + c.Text)
-	found := 0
-	for _, w := range words {
-		if strings.Contains(text, w) {
-			found++
-			continue
-		}
-		for _, o := range syn[w] {
-			if strings.Contains(text, o) {
-				found++
-				break
-			}
-		}
-	}
-	return float64(found) / float64(len(words))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,12 +64,8 @@ const (
 
 // Validate checks a message and reports the first problem in Chinese.
 func (m Message) Validate() error {
-	known := false
-	for _, c := range Channels {
-		known = known || m.Channel == c
-	}
 	switch {
-	case !known:
+	case !slices.Contains(Channels, m.Channel):
 		return fmt.Errorf("%w: 未知的渠道 %q（可选 wechat、app、web、phone）", huiyin.ErrInvalid, m.Channel)
 	case strings.TrimSpace(m.ChannelMsgID) == "" || utf8.RuneCountInString(m.ChannelMsgID) > MaxIDRunes:
 		return fmt.Errorf("%w: 缺少消息编号 message_id，或超过 %d 个字符", huiyin.ErrInvalid, MaxIDRunes)

@@ -20,26 +20,16 @@ var dictateWords = map[string]bool{
 const problemRunes = 28
 
 // problemPhrase picks the owner's words for the problem, for a reply to
-// quote back: within one clause, the run of words of at most problemRunes
-// characters with the most weight, where a hazard word weighs most, then
-// a word of the message's category, then any topic word (the thing the
-// owner is talking about: 垃圾, 闭门器, 漏水); never text inside a
-// prompt-injection span. Voice-to-text gives one long clause, so a run is
-// taken rather than a whole clause. It returns "" when nothing has content.
-func problemPhrase(a *analysis, cat Category) string {
-	own := sigTopicRepair
-	for i, c := range Categories {
-		if c == cat {
-			own = sigTopicRepair + signal(i)
-		}
-	}
+// quote back. Hazard and topic words (the thing the owner is talking
+// about: 垃圾, 闭门器, 漏水) give a clause its weight; the heaviest clause
+// wins, the earliest on a tie, and a clause that tells the reply what to
+// say or begins a further problem (另外…) counts less. Within it the
+// heaviest run of at most problemRunes characters is taken, since
+// voice-to-text gives one long clause. Text inside a prompt-injection span
+// is never used. It returns "" when nothing has content.
+func problemPhrase(a *analysis) string {
 	weight := func(t token) int {
-		switch {
-		case t.sigs&hazardSignals != 0:
-			return 3
-		case t.sigs.has(own):
-			return 3
-		case t.sigs&topicSignals != 0:
+		if t.sigs&(hazardSignals|topicSignals) != 0 {
 			return 3
 		}
 		return 0

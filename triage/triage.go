@@ -165,7 +165,7 @@ func (e *Engine) Triage(ctx context.Context, msg Message) (Result, error) {
 	}
 	res := e.decide(a, &c, rule, nearMiss)
 	res.Secondary = e.secondary(&c, res.Category)
-	res.Problem = problemPhrase(a, res.Category)
+	res.Problem = problemPhrase(a)
 	res.Location, res.Confidence.Location, sc.runes = extractLocation(a, sc.runes)
 	received := msg.Received
 	if received.IsZero() {

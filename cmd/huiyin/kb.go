@@ -47,9 +47,9 @@ func (k *kb) close() {
 // loads triage and the embedder, and assembles the assistant.
 func openKB(ctx context.Context, e env, migrate bool, logTo io.Writer) (*kb, error) {
 	log := e.logger(logTo)
-	pool, err := db.Open(ctx, e.databaseURL, log)
+	pool, err := openDatabase(ctx, e, log)
 	if err != nil {
-		return nil, fmt.Errorf("%w（DATABASE_URL=%s；开发环境请先运行 scripts/devdb start）", err, redactURL(e.databaseURL))
+		return nil, err
 	}
 	k := &kb{pool: pool, store: kbstore.New(pool)}
 	if migrate {
@@ -93,6 +93,16 @@ func kbEmbedder(e env, seg *triage.Segmenter, log *slog.Logger) (knowledge.Embed
 		return llm.NewEmbedder(e.llmConfig(), log)
 	}
 	return nil, fmt.Errorf("%w: HUIYIN_KB_EMBEDDER %q（可选 offline、openai）", huiyin.ErrInvalid, e.kbEmbedder)
+}
+
+// openDatabase connects to DATABASE_URL; a failure says which database
+// (password hidden) and how to start the development one.
+func openDatabase(ctx context.Context, e env, log *slog.Logger) (*pgxpool.Pool, error) {
+	pool, err := db.Open(ctx, e.databaseURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("%w（DATABASE_URL=%s；开发环境请先运行 scripts/devdb start）", err, redactURL(e.databaseURL))
+	}
+	return pool, nil
 }
 
 // redactURL hides the password of a connection string in messages.
@@ -184,7 +194,8 @@ func cmdIngest(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 	return nil
 }
 
-// qaInput is one line of ask or draft JSON Lines input.
+// qaInput is one line of triage, ask or draft JSON Lines input; id may be
+// a string or a number.
 type qaInput struct {
 	ID         json.RawMessage `json:"id"`
 	Question   *string         `json:"question"`
@@ -192,8 +203,9 @@ type qaInput struct {
 	ReceivedAt *time.Time      `json:"received_at"`
 }
 
-// parseQALine reads one input line of ask (field question) or draft
-// (field text). It returns the error line to write when the line is bad.
+// parseQALine reads one input line of ask (field question), or triage and
+// draft (field text). It returns the error line to write when the line is
+// bad, and nothing at all for a blank line (id is then empty).
 func parseQALine(raw []byte, tooLong bool, line int, field string) (id, text string, received time.Time, bad any) {
 	if tooLong {
 		return "", "", received, jsonlError{Line: line, Error: fmt.Sprintf("该行超过 %d 字节，已跳过", maxLineBytes), ErrorCode: "line_too_long"}

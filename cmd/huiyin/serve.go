@@ -30,9 +30,9 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	}
 	log := e.logger(stderr)
 	start := time.Now()
-	pool, err := db.Open(ctx, e.databaseURL, log)
+	pool, err := openDatabase(ctx, e, log)
 	if err != nil {
-		return fmt.Errorf("%w（DATABASE_URL=%s；开发环境请先运行 scripts/devdb start）", err, redactURL(e.databaseURL))
+		return err
 	}
 	defer pool.Close()
 	if err := db.Migrate(ctx, pool, log); err != nil {

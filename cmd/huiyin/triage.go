@@ -75,13 +75,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// jsonlInput is one input line. id may be a string or a number.
-type jsonlInput struct {
-	ID         json.RawMessage `json:"id"`
-	Text       *string         `json:"text"`
-	ReceivedAt *time.Time      `json:"received_at"`
-}
-
 type jsonlOutput struct {
 	ID string `json:"id"`
 	triage.Result
@@ -153,28 +146,14 @@ func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
 }
 
 func triageLine(ctx context.Context, eng *triage.Engine, raw []byte, tooLong bool, line int, now func() time.Time) any {
-	if tooLong {
-		return jsonlError{Line: line, Error: fmt.Sprintf("该行超过 %d 字节，已跳过", maxLineBytes), ErrorCode: "line_too_long"}
+	id, text, received, bad := parseQALine(raw, tooLong, line, "text")
+	if bad != nil || id == "" {
+		return bad
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil // blank lines are allowed between records
+	if received.IsZero() {
+		received = now()
 	}
-	var in jsonlInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return jsonlError{ID: idFromBrokenLine(raw), Line: line, Error: "不是有效的 JSON：" + err.Error(), ErrorCode: "invalid_json"}
-	}
-	id, ok := parseID(in.ID)
-	if !ok {
-		return jsonlError{Line: line, Error: "缺少 id（字符串或数字）", ErrorCode: "missing_id"}
-	}
-	if in.Text == nil {
-		return jsonlError{ID: id, Line: line, Error: "缺少 text 字段", ErrorCode: "missing_text"}
-	}
-	received := now()
-	if in.ReceivedAt != nil {
-		received = *in.ReceivedAt
-	}
-	res, err := eng.Triage(ctx, triage.Message{Text: *in.Text, Received: received})
+	res, err := eng.Triage(ctx, triage.Message{Text: text, Received: received})
 	if err != nil {
 		code := "triage_failed"
 		msg := "分诊失败，请稍后重试"
