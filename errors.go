@@ -13,6 +13,12 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means the request clashes with the current state.
 	ErrConflict = errors.New("conflict")
+	// ErrUnauthorized means the caller is not signed in, or its session
+	// or key is unknown, expired or revoked.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden means the caller is signed in but its role may not do
+	// this.
+	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable means a dependency (database, LLM endpoint) cannot be
 	// reached right now; the request may succeed later.
 	ErrUnavailable = errors.New("unavailable")

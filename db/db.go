@@ -59,6 +59,17 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*pgxpool.Pool, err
 		return nil, fmt.Errorf("%w: the database at %s is PGlite, whose connections share one session: "+
 			"add default_query_exec_mode=exec to the URL (scripts/devdb url prints one)", huiyin.ErrInvalid, target(cfg))
 	}
+	// For the same reason two connections interleaving the extended
+	// protocol lose each other's unnamed statements ("unnamed prepared
+	// statement does not exist"). One connection serialises them; PGlite
+	// runs one statement at a time anyway.
+	if strings.Contains(version, "PGlite") && cfg.MaxConns > 1 {
+		pool.Close()
+		cfg.MaxConns = 1
+		if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("%w: create the connection pool for %s: %w", huiyin.ErrUnavailable, target(cfg), err)
+		}
+	}
 	log.Info("database connected",
 		"target", target(cfg),
 		"server", version,
@@ -83,6 +94,13 @@ func Ready(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	if current < latest {
 		return fmt.Errorf("%w: schema version %d, this build needs %d (run huiyin migrate)", ErrMigrationsPending, current, latest)
+	}
+	var jobQueue bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('river_job') IS NOT NULL`).Scan(&jobQueue); err != nil {
+		return fmt.Errorf("%w: look for the job queue: %w", huiyin.ErrUnavailable, err)
+	}
+	if !jobQueue {
+		return fmt.Errorf("%w: the job queue tables are missing (run huiyin migrate)", ErrMigrationsPending)
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/huiyin/huiyin"
 )
@@ -81,6 +83,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			return fmt.Errorf("migrate: version %d (%s): %w", partial.Failed.Source.Version, partial.Failed.Source.Path, partial.Err)
 		}
 		return fmt.Errorf("migrate: %w", err)
+	}
+	// River's job tables come from River's own migrator, run after ours
+	// so that a job enqueued by a new migration's code finds its queue.
+	rm, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return fmt.Errorf("migrate the job queue: %w", err)
+	}
+	rres, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("migrate the job queue: %w", err)
+	}
+	for _, v := range rres.Versions {
+		log.Info("job queue migration applied", "version", v.Version, "name", v.Name, "duration", v.Duration)
 	}
 	current, latest, err := MigrationStatus(ctx, pool)
 	if err != nil {
