@@ -29,7 +29,8 @@ type Assistant struct {
 	log    *slog.Logger
 	cfg    AssistantConfig
 
-	scripts []scriptEntry // the script library, loaded on first use
+	scriptsMu sync.Mutex
+	scripts   []scriptEntry // the script library, loaded on first use
 
 	refusalOnce sync.Once
 	refusal     *refusal // nil when the examples could not be loaded
@@ -79,6 +80,10 @@ type Answer struct {
 	// complaint or repair, not a question), unsupported (retrieval found
 	// nothing strong enough).
 	Reason string `json:"reason,omitempty"`
+	// Report is set when the message reports a problem (a complaint or a
+	// repair) that an FAQ entry answers with advice: the advice is sound,
+	// but the problem still needs a ticket.
+	Report bool `json:"report,omitempty"`
 }
 
 // Kinds the chatbot answers from: never the script library, which is for
@@ -131,7 +136,7 @@ func (a *Assistant) Ask(ctx context.Context, question string, received time.Time
 		return a.handoff(res, conf, reason), nil
 	}
 	top := hits[0]
-	ans := Answer{Confidence: round3(conf), Department: res.Department}
+	ans := Answer{Confidence: round3(conf), Department: res.Department, Report: report}
 	if top.Kind == KindFAQ {
 		// A curated answer is returned exactly as written.
 		ans.Answer, ans.Source = top.Text, "faq"

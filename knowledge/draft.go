@@ -41,7 +41,17 @@ type scriptEntry struct {
 	terms map[string]float32
 }
 
+// ForgetScripts drops the loaded script library, so that the next draft
+// reads it again: call it after scripts were added or changed.
+func (a *Assistant) ForgetScripts() {
+	a.scriptsMu.Lock()
+	a.scripts = nil
+	a.scriptsMu.Unlock()
+}
+
 func (a *Assistant) loadScripts(ctx context.Context) ([]scriptEntry, error) {
+	a.scriptsMu.Lock()
+	defer a.scriptsMu.Unlock()
 	if a.scripts != nil {
 		return a.scripts, nil
 	}
@@ -164,6 +174,13 @@ func (a *Assistant) Draft(ctx context.Context, message string, received time.Tim
 	if err != nil {
 		return Draft{}, err
 	}
+	return a.DraftFor(ctx, message, res)
+}
+
+// DraftFor drafts a reply to a message already triaged: the service keeps
+// the labels its ticket carries, which may have been raised since (a
+// repeat, a vulnerable owner) or corrected by staff.
+func (a *Assistant) DraftFor(ctx context.Context, message string, res triage.Result) (Draft, error) {
 	scripts, err := a.loadScripts(ctx)
 	if err != nil {
 		return Draft{}, err

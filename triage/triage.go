@@ -323,3 +323,26 @@ func (e *Engine) secondary(c *calibrated, primary Category) []Category {
 	slices.Sort(out)
 	return out
 }
+
+// Raise records a risk found outside the message itself (the owner's
+// history, an owner on the vulnerable list): it adds the risk, raises the
+// urgency one step (never to emergency, which only the message can
+// justify) and routes the result again, with deadlines counted from
+// received. The signal "raised_by:<risk>" says why.
+func (e *Engine) Raise(res Result, risk Risk, received time.Time) Result {
+	if !slices.Contains(res.Risks, risk) {
+		res.Risks = append(slices.Clone(res.Risks), risk)
+		slices.Sort(res.Risks)
+	}
+	if r := res.Urgency.Rank(); r < High.Rank() {
+		for _, u := range Urgencies {
+			if u.Rank() == r+1 {
+				res.Urgency = u
+				break
+			}
+		}
+		res.Signals = append(slices.Clone(res.Signals), "raised_by:"+string(risk))
+	}
+	res.Routing = e.policy.Route(res.Category, res.Urgency, res.Risks, received)
+	return res
+}
