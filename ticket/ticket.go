@@ -95,11 +95,22 @@ type Ticket struct {
 }
 
 // Receipt is what intake answers: the ticket, whether the message had been
-// received before, and the acknowledgement the owner is shown.
+// received before or was added to an open ticket, and the acknowledgement
+// the owner is shown.
 type Receipt struct {
 	Ticket    Ticket `json:"ticket"`
 	Duplicate bool   `json:"duplicate"`
+	Merged    bool   `json:"merged"`
+	Repeat    bool   `json:"repeat"`
+	Incident  bool   `json:"incident"`
 	Ack       string `json:"ack"`
+}
+
+// Links are what intake found a new ticket to be related to.
+type Links struct {
+	RepeatOf     int64 // the earlier ticket this one repeats
+	IncidentWith int64 // another owner's ticket about the same fault
+	Vulnerable   bool  // the owner is on the vulnerable list
 }
 
 // Store persists intake; ticketstore.Store is the PostgreSQL one.
@@ -107,10 +118,22 @@ type Store interface {
 	// Find returns the ticket a channel message already opened, or
 	// ErrNotFound.
 	Find(ctx context.Context, ch Channel, channelMsgID string) (Ticket, error)
-	// Open stores the message and the ticket it opens in one transaction.
-	// When the same channel message was stored meanwhile it returns that
-	// ticket with duplicate set.
-	Open(ctx context.Context, m Message, text string, res triage.Result) (t Ticket, duplicate bool, err error)
+	// Owner returns the owner a channel identity belongs to (0 when none
+	// yet) and whether the owner is on the vulnerable list.
+	Owner(ctx context.Context, ch Channel, ownerRef string) (id int64, vulnerable bool, err error)
+	// Priors returns the tickets since since of the owner, and of the home
+	// at loc when it names a room.
+	Priors(ctx context.Context, ownerID int64, loc triage.Location, since time.Time) ([]Prior, error)
+	// Nearby returns the tickets of a category since since in the building
+	// (or area) of loc.
+	Nearby(ctx context.Context, c triage.Category, loc triage.Location, since time.Time) ([]Prior, error)
+	// Open stores the message and the ticket it opens in one transaction,
+	// with the jobs that follow a new ticket. When the same channel message
+	// was stored meanwhile it returns that ticket with duplicate set.
+	Open(ctx context.Context, m Message, text string, res triage.Result, l Links) (t Ticket, duplicate bool, err error)
+	// Append adds a message to an open ticket and replaces its labels with
+	// res, the triage of all its messages together.
+	Append(ctx context.Context, ticketID int64, m Message, text string, res triage.Result) (t Ticket, duplicate bool, err error)
 }
 
 // Service is intake.
@@ -130,7 +153,12 @@ func NewService(eng *triage.Engine, store Store, log *slog.Logger) *Service {
 
 // Receive validates, triages and persists a message and returns the
 // receipt to acknowledge it with. A message delivered again (same channel
-// and message id) returns the ticket it opened the first time.
+// and message id) returns the ticket it opened the first time. A short
+// message that follows the owner's last one within minutes joins its
+// ticket; a problem the owner or the home reported in the last 30 days
+// raises the new ticket as a repeat; an owner on the vulnerable list raises
+// it too; another owner's open report of the same fault nearby groups both
+// into one incident.
 func (s *Service) Receive(ctx context.Context, m Message) (Receipt, error) {
 	if err := m.Validate(); err != nil {
 		return Receipt{}, err
@@ -147,24 +175,82 @@ func (s *Service) Receive(ctx context.Context, m Message) (Receipt, error) {
 	if m.Received.IsZero() {
 		m.Received = time.Now()
 	}
-	triageText := text
-	if m.Location != "" {
-		// A location given apart from the text still places the problem.
-		triageText = strings.TrimSpace(m.Location) + "，" + text
-	}
-	res, err := s.triage.Triage(ctx, triage.Message{Text: triageText, Received: m.Received})
+	ownerID, vulnerable, err := s.store.Owner(ctx, m.Channel, m.OwnerRef)
 	if err != nil {
 		return Receipt{}, err
 	}
-	t, dup, err := s.store.Open(ctx, m, text, res)
+	res, err := s.triageText(ctx, m.Location, text, m.Received)
+	if err != nil {
+		return Receipt{}, err
+	}
+	var priors []Prior
+	if ownerID != 0 || res.Location.Room != "" {
+		if priors, err = s.store.Priors(ctx, ownerID, res.Location, m.Received.Add(-RepeatWindow)); err != nil {
+			return Receipt{}, err
+		}
+	}
+	if target, ok := MergeTarget(priors, ownerID, text, m.Received); ok {
+		return s.merge(ctx, m, text, target, vulnerable)
+	}
+	var links Links
+	if p, ok := RepeatOf(priors, ownerID, res, text, m.Received, 0); ok {
+		res = s.triage.Raise(res, triage.RiskRepeat, m.Received)
+		links.RepeatOf = p.ID
+	}
+	if vulnerable {
+		res = s.triage.Raise(res, triage.RiskVulnerable, m.Received)
+		links.Vulnerable = true
+	}
+	if res.Location.Building != "" || res.Location.Area != "" {
+		nearby, err := s.store.Nearby(ctx, res.Category, res.Location, m.Received.Add(-IncidentWindow))
+		if err != nil {
+			return Receipt{}, err
+		}
+		if p, ok := IncidentWith(nearby, ownerID, res, text, m.Received); ok {
+			links.IncidentWith = p.ID
+		}
+	}
+	t, dup, err := s.store.Open(ctx, m, text, res, links)
 	if err != nil {
 		return Receipt{}, err
 	}
 	if !dup {
 		s.log.Info("ticket opened", "ref", t.Ref, "channel", m.Channel, "category", res.Category, "urgency", res.Urgency,
-			"department", res.Department, "escalate", res.Escalate)
+			"department", res.Department, "escalate", res.Escalate, "repeat", links.RepeatOf != 0,
+			"incident", links.IncidentWith != 0, "vulnerable", links.Vulnerable)
 	}
-	return Receipt{Ticket: t, Duplicate: dup, Ack: Ack(t)}, nil
+	return Receipt{Ticket: t, Duplicate: dup, Repeat: links.RepeatOf != 0, Incident: links.IncidentWith != 0, Ack: Ack(t)}, nil
+}
+
+// merge adds a message to the ticket it continues and triages the whole
+// ticket again, deadlines still counted from its first message.
+func (s *Service) merge(ctx context.Context, m Message, text string, target Prior, vulnerable bool) (Receipt, error) {
+	res, err := s.triageText(ctx, m.Location, target.Text+"\n"+text, target.Received)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if target.RepeatOf != 0 {
+		res = s.triage.Raise(res, triage.RiskRepeat, target.Received)
+	}
+	if vulnerable {
+		res = s.triage.Raise(res, triage.RiskVulnerable, target.Received)
+	}
+	t, dup, err := s.store.Append(ctx, target.ID, m, text, res)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !dup {
+		s.log.Info("message merged", "ref", t.Ref, "channel", m.Channel, "category", res.Category, "urgency", res.Urgency)
+	}
+	return Receipt{Ticket: t, Duplicate: dup, Merged: !dup, Repeat: target.RepeatOf != 0, Ack: Ack(t)}, nil
+}
+
+func (s *Service) triageText(ctx context.Context, location, text string, received time.Time) (triage.Result, error) {
+	if location != "" {
+		// A location given apart from the text still places the problem.
+		text = strings.TrimSpace(location) + "，" + text
+	}
+	return s.triage.Triage(ctx, triage.Message{Text: text, Received: received})
 }
 
 // Ack is the acknowledgement an owner is shown: the ticket reference, who

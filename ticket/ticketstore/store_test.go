@@ -3,12 +3,16 @@ package ticketstore_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/db/dbtest"
 	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketjobs"
 	"github.com/huiyin/huiyin/ticket/ticketstore"
 	"github.com/huiyin/huiyin/triage"
 )
@@ -24,25 +28,30 @@ func result(now time.Time) triage.Result {
 
 func TestOpenMoveHistory(t *testing.T) {
 	ctx := context.Background()
-	s := ticketstore.New(dbtest.New(t))
+	pool := dbtest.New(t)
+	jobs, err := ticketjobs.NewInserter(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ticketstore.New(pool, jobs)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	m := ticket.Message{Channel: ticket.App, ChannelMsgID: "a1", OwnerRef: "user-7", Text: "5栋2单元楼道灯坏了", Received: now}
 
-	tk, dup, err := s.Open(ctx, m, m.Text, result(now))
+	tk, dup, err := s.Open(ctx, m, m.Text, result(now), ticket.Links{})
 	if err != nil || dup {
 		t.Fatalf("open: %v %v", dup, err)
 	}
 	if tk.Ref != "HY20261123-000001" || tk.State != ticket.New || tk.OwnerID == 0 || tk.Triage.Department != "engineering" {
 		t.Fatalf("opened %+v", tk)
 	}
-	again, dup, err := s.Open(ctx, m, m.Text, result(now))
+	again, dup, err := s.Open(ctx, m, m.Text, result(now), ticket.Links{})
 	if err != nil || !dup || again.Ref != tk.Ref {
 		t.Fatalf("same message again: %+v %v %v", again, dup, err)
 	}
 	// The same owner on the same channel is the same owner.
 	m2 := m
 	m2.ChannelMsgID = "a2"
-	tk2, _, err := s.Open(ctx, m2, "又坏了", result(now))
+	tk2, _, err := s.Open(ctx, m2, "又坏了", result(now), ticket.Links{})
 	if err != nil || tk2.OwnerID != tk.OwnerID || tk2.Ref == tk.Ref {
 		t.Fatalf("second message: %+v %v", tk2, err)
 	}
@@ -61,6 +70,17 @@ func TestOpenMoveHistory(t *testing.T) {
 	moved, err := s.Move(ctx, tk.Ref, ticket.Closed, "staff:li", "业主满意")
 	if err != nil || moved.State != ticket.Closed {
 		t.Fatalf("close: %+v %v", moved, err)
+	}
+	// Each ticket's draft and two deadline checks were enqueued with it,
+	// and the resolution scheduled the follow-up reminder.
+	var kinds []string
+	rows, err := pool.Query(ctx, `SELECT kind FROM river_job ORDER BY id`)
+	if err == nil {
+		kinds, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	want := []string{"ticket.draft", "ticket.deadline", "ticket.deadline", "ticket.draft", "ticket.deadline", "ticket.deadline", "ticket.follow_up"}
+	if err != nil || !slices.Equal(kinds, want) {
+		t.Errorf("jobs %v %v, want %v", kinds, err, want)
 	}
 	got, err := s.Get(ctx, tk.Ref)
 	if err != nil || got.State != ticket.Closed {

@@ -1,0 +1,189 @@
+package ticketjobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/huiyin/huiyin"
+	"github.com/huiyin/huiyin/knowledge"
+	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketstore"
+	"github.com/huiyin/huiyin/triage"
+)
+
+// Drafter drafts a reply to a triaged message; knowledge.Assistant is one.
+type Drafter interface {
+	DraftFor(ctx context.Context, message string, res triage.Result) (knowledge.Draft, error)
+}
+
+var _ Drafter = (*knowledge.Assistant)(nil)
+
+// Store is what the jobs read and write; ticketstore.Store is one.
+type Store interface {
+	DraftInput(ctx context.Context, ticketID int64) (ticketstore.DraftInput, error)
+	SaveDraft(ctx context.Context, ticketID int64, d knowledge.Draft) (int64, error)
+	CheckDeadline(ctx context.Context, ticketID int64, which string) (bool, time.Time, error)
+	FollowUpDue(ctx context.Context, ticketID int64) (bool, time.Time, error)
+}
+
+var _ Store = (*ticketstore.Store)(nil)
+
+// Metrics are the jobs' Prometheus series.
+type Metrics struct {
+	drafts   *prometheus.CounterVec
+	breaches *prometheus.CounterVec
+}
+
+// NewMetrics registers the jobs' series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		drafts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "huiyin_drafts_total",
+			Help: "Reply drafts made, by source (offline, llm) and whether a configured chat model failed and the offline draft was used.",
+		}, []string{"source", "fallback"}),
+		breaches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "huiyin_sla_breaches_total", Help: "Deadlines missed, by deadline (first_response, resolution).",
+		}, []string{"deadline"}),
+	}
+	reg.MustRegister(m.drafts, m.breaches)
+	return m
+}
+
+// DraftTimeout bounds one drafting job, the chat model included.
+const DraftTimeout = 2 * time.Minute
+
+type draftWorker struct {
+	river.WorkerDefaults[ticket.DraftJob]
+	store   Store
+	drafter Drafter
+	metrics *Metrics
+	log     *slog.Logger
+}
+
+func (w *draftWorker) Timeout(*river.Job[ticket.DraftJob]) time.Duration { return DraftTimeout }
+
+func (w *draftWorker) Work(ctx context.Context, job *river.Job[ticket.DraftJob]) error {
+	in, err := w.store.DraftInput(ctx, job.Args.TicketID)
+	if errors.Is(err, huiyin.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if in.State == ticket.Closed {
+		w.log.Info("draft skipped: ticket closed", "ref", in.Ref)
+		return nil
+	}
+	d, err := w.drafter.DraftFor(ctx, in.Text, in.Triage)
+	if err != nil {
+		return fmt.Errorf("draft %s: %w", in.Ref, err)
+	}
+	d.Reply = strings.ReplaceAll(d.Reply, knowledge.TicketPlaceholder, in.Ref)
+	id, err := w.store.SaveDraft(ctx, job.Args.TicketID, d)
+	if err != nil {
+		return err
+	}
+	w.metrics.drafts.WithLabelValues(d.Source, fmt.Sprint(d.Fallback != "")).Inc()
+	w.log.Info("draft ready", "ref", in.Ref, "draft", id, "source", d.Source, "script", d.Script, "attempt", job.Attempt)
+	return nil
+}
+
+type deadlineWorker struct {
+	river.WorkerDefaults[ticket.DeadlineJob]
+	store   Store
+	metrics *Metrics
+	log     *slog.Logger
+}
+
+func (w *deadlineWorker) Work(ctx context.Context, job *river.Job[ticket.DeadlineJob]) error {
+	breached, later, err := w.store.CheckDeadline(ctx, job.Args.TicketID, job.Args.Deadline)
+	if err != nil {
+		return err
+	}
+	if !later.IsZero() {
+		// The ticket was re-triaged with a later deadline: check then.
+		return river.JobSnooze(time.Until(later))
+	}
+	if breached {
+		w.metrics.breaches.WithLabelValues(job.Args.Deadline).Inc()
+		w.log.Warn("deadline missed; escalated", "ticket_id", job.Args.TicketID, "deadline", job.Args.Deadline)
+	}
+	return nil
+}
+
+type followUpWorker struct {
+	river.WorkerDefaults[ticket.FollowUpJob]
+	store Store
+	log   *slog.Logger
+}
+
+func (w *followUpWorker) Work(ctx context.Context, job *river.Job[ticket.FollowUpJob]) error {
+	reminded, later, err := w.store.FollowUpDue(ctx, job.Args.TicketID)
+	if err != nil {
+		return err
+	}
+	if !later.IsZero() {
+		return river.JobSnooze(time.Until(later))
+	}
+	if reminded {
+		w.log.Info("follow-up due; department reminded", "ticket_id", job.Args.TicketID)
+	}
+	return nil
+}
+
+// Config tunes the job client.
+type Config struct {
+	Workers      int           // concurrent jobs (default 4)
+	PollInterval time.Duration // how often to look for due jobs (default 500ms)
+}
+
+// NewClient returns a River client that works the ticket jobs. It polls
+// rather than listens, which works through poolers and on PGlite's shared
+// session alike; jobs start within PollInterval.
+func NewClient(pool *pgxpool.Pool, store Store, drafter Drafter, metrics *Metrics, cfg Config, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &draftWorker{store: store, drafter: drafter, metrics: metrics, log: log})
+	river.AddWorker(workers, &deadlineWorker{store: store, metrics: metrics, log: log})
+	river.AddWorker(workers, &followUpWorker{store: store, log: log})
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:           workers,
+		PollOnly:          true,
+		FetchPollInterval: cfg.PollInterval,
+		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
+		Logger:            log.With("component", "jobs"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job client: %w", err)
+	}
+	return c, nil
+}
+
+// NewInserter returns a client that only enqueues jobs, for processes that
+// do not work them (tests of the store, command-line tools).
+func NewInserter(pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("job inserter: %w", err)
+	}
+	return c, nil
+}
