@@ -5,7 +5,7 @@ BIN     := bin/huiyin
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build run test vet fmt model eval bench fuzz clean db db-stop
+.PHONY: help build run test vet fmt model eval bench fuzz load clean db db-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,7 +13,7 @@ help: ## list the targets
 build: ## build bin/huiyin (trimmed paths: the binary carries its dictionaries and model)
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/huiyin
 
-run: build ## build, start the dev database, load the knowledge base, then triage, answer and draft samples
+run: build ## build, start the dev database, load the knowledge base, show samples, then serve on :8080 (Ctrl-C stops)
 	./$(BIN) triage "3栋2单元1502电梯困人了，快来！"
 	./$(BIN) triage --jsonl < examples/messages.jsonl
 	export DATABASE_URL="$$(scripts/devdb start)" && \
@@ -22,7 +22,13 @@ run: build ## build, start the dev database, load the knowledge base, then triag
 	  ./$(BIN) ask "红烧肉怎么做才好吃" && \
 	  ./$(BIN) ask --jsonl < examples/questions.jsonl && \
 	  ./$(BIN) draft "楼上每天半夜拖椅子，说了三次了还是这样" && \
-	  ./$(BIN) draft --jsonl < examples/messages.jsonl > /dev/null && echo "drafts for examples/messages.jsonl: ok"
+	  ./$(BIN) draft --jsonl < examples/messages.jsonl > /dev/null && echo "drafts for examples/messages.jsonl: ok" && \
+	  { echo "$(DEV_ADMIN_PASSWORD)" | ./$(BIN) user add admin --role admin --name 管理员 2>/dev/null || true; } && \
+	  echo "dev admin: admin / $(DEV_ADMIN_PASSWORD) (development only)" && \
+	  ./$(BIN) serve
+
+# The development admin's password; set your own for anything shared.
+DEV_ADMIN_PASSWORD ?= huiyin-dev-admin
 
 test: vet ## vet and run every test
 	$(GO) test -count=1 ./...
@@ -49,6 +55,19 @@ fuzz: ## run each fuzz test for a short while
 	$(GO) test -run '^$$' -fuzz FuzzClean -fuzztime 20s ./triage/
 	$(GO) test -run '^$$' -fuzz 'FuzzTriage$$' -fuzztime 20s ./triage/
 	$(GO) test -run '^$$' -fuzz FuzzTriageLine -fuzztime 20s ./cmd/huiyin/
+
+# Open-loop load against a running server, e.g. in one shell
+#   make build && export DATABASE_URL="$(scripts/devdb start)" && HUIYIN_INTAKE_PER_MIN=1000000 ./bin/huiyin serve
+# and in another `make load` (LOAD_URL for another server, LOAD_ARGS for more
+# flags, e.g. LOAD_ARGS="-json -max-p99 250ms -max-error-rate 0.01" to gate CI).
+# The raised per-client intake limit is needed, or 200 req/s from one address
+# mostly measures 429s.
+LOAD_URL  ?= http://127.0.0.1:8080
+LOAD_ARGS ?=
+
+load: ## open-loop intake load, 200 req/s for 20s, on the server at LOAD_URL (start `huiyin serve` first)
+	$(GO) build -trimpath -o bin/huiyin-load ./cmd/huiyin-load
+	./bin/huiyin-load -url $(LOAD_URL) -scenario intake -rate 200 -duration 20s $(LOAD_ARGS)
 
 db: ## start the development database (PGlite) and print its DATABASE_URL
 	@scripts/devdb start

@@ -19,6 +19,8 @@ var statusOf = []struct {
 	{huiyin.ErrInvalid, fiber.StatusBadRequest, "invalid"},
 	{huiyin.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{huiyin.ErrConflict, fiber.StatusConflict, "conflict"},
+	{huiyin.ErrUnauthorized, fiber.StatusUnauthorized, "unauthorized"},
+	{huiyin.ErrForbidden, fiber.StatusForbidden, "forbidden"},
 	{huiyin.ErrUnavailable, fiber.StatusServiceUnavailable, "unavailable"},
 }
 
@@ -51,7 +53,7 @@ func classify(err error) (int, string, string) {
 	for _, s := range statusOf {
 		if errors.Is(err, s.err) {
 			switch s.status {
-			case fiber.StatusBadRequest, fiber.StatusNotFound, fiber.StatusConflict:
+			case fiber.StatusBadRequest, fiber.StatusNotFound, fiber.StatusConflict, fiber.StatusUnauthorized, fiber.StatusForbidden:
 				return s.status, s.code, strings.TrimPrefix(err.Error(), s.err.Error()+": ")
 			case fiber.StatusServiceUnavailable:
 				return s.status, s.code, "服务暂时不可用，请稍后重试"

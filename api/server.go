@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/huiyin/huiyin"
+	"github.com/huiyin/huiyin/staff"
 	"github.com/huiyin/huiyin/ticket"
 )
 
@@ -50,16 +51,31 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Deps are the server's collaborators.
+// Deps are the server's collaborators. Intake is required; the others
+// may be nil in tests of part of the API, and their routes then answer 503.
 type Deps struct {
 	Intake   Intake
+	Auth     Auth
+	Desk     Desk
+	Chat     Conversations
+	Answerer Answerer
+	Scripts  ScriptLibrary
+	WeChat   WeChatConfig
 	Ready    func(ctx context.Context) error // nil error when the database is reachable and migrated
 	Registry *prometheus.Registry
 	Log      *slog.Logger
 }
 
+// server holds what the handlers share.
+type server struct {
+	cfg Config
+	d   Deps
+	m   *metrics
+	log *slog.Logger
+}
+
 // New builds the Fiber app.
-func New(cfg Config, d Deps) *fiber.App {
+func New(cfg Config, d Deps) (*fiber.App, error) {
 	cfg = cfg.withDefaults()
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -67,7 +83,7 @@ func New(cfg Config, d Deps) *fiber.App {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	m := newMetrics(d.Registry)
+	s := &server{cfg: cfg, d: d, m: newMetrics(d.Registry, d.Desk, d.Log), log: d.Log}
 	app := fiber.New(fiber.Config{
 		AppName:               "huiyin",
 		BodyLimit:             cfg.BodyLimit,
@@ -80,7 +96,7 @@ func New(cfg Config, d Deps) *fiber.App {
 	app.Use(requestid.New())
 	app.Use(recover.New())
 	app.Use(helmet.New())
-	app.Use(accessLog(d.Log, m))
+	app.Use(accessLog(d.Log, s.m))
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", func(c *fiber.Ctx) error {
@@ -94,7 +110,6 @@ func New(cfg Config, d Deps) *fiber.App {
 	})
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 
-	v1 := app.Group("/api/v1")
 	public := limiter.New(limiter.Config{
 		Max:        cfg.IntakePerMin,
 		Expiration: time.Minute,
@@ -102,8 +117,72 @@ func New(cfg Config, d Deps) *fiber.App {
 			return fiber.NewError(fiber.StatusTooManyRequests)
 		},
 	})
-	v1.Post("/messages", public, postMessage(d.Intake, cfg, m))
-	return app
+	// Password guessing is slowed per client address.
+	logins := limiter.New(limiter.Config{
+		Max:        10,
+		Expiration: time.Minute,
+		LimitReached: func(c *fiber.Ctx) error {
+			return fiber.NewError(fiber.StatusTooManyRequests)
+		},
+	})
+
+	if d.WeChat.Token != "" {
+		wx, err := newWeChat(s, d.WeChat)
+		if err != nil {
+			return nil, err
+		}
+		app.Get("/wechat", wx.verifyURL)
+		app.Post("/wechat", wx.receive)
+	}
+
+	v1 := app.Group("/api/v1")
+	v1.Get("/openapi.yaml", serveOpenAPI)
+	v1.Post("/messages", public, postMessage(d.Intake, cfg, s.m))
+	v1.Post("/chat", public, s.need(d.Chat != nil && d.Answerer != nil), s.chat)
+	v1.Get("/chat/:token", public, s.need(d.Chat != nil), s.conversation)
+
+	v1.Post("/auth/login", logins, s.need(d.Auth != nil), s.login)
+	staffOnly := v1.Group("", s.need(d.Auth != nil && d.Desk != nil), s.authenticate)
+	staffOnly.Post("/auth/logout", s.logout)
+	staffOnly.Get("/me", s.me)
+
+	staffOnly.Get("/tickets", s.queue)
+	staffOnly.Get("/tickets/:ref", s.ticketDetail)
+	staffOnly.Post("/tickets/:ref/assign", require(staff.Lead), s.assign)
+	staffOnly.Post("/tickets/:ref/state", s.changeState)
+	staffOnly.Post("/tickets/:ref/drafts", s.requestDraft)
+	staffOnly.Post("/tickets/:ref/drafts/:id/approve", s.approve)
+	staffOnly.Post("/tickets/:ref/drafts/:id/reject", s.reject)
+	staffOnly.Post("/tickets/:ref/follow-up", s.followUp)
+	staffOnly.Post("/replies/:id/promote", require(staff.Lead), s.need(d.Scripts != nil), s.promote)
+	staffOnly.Get("/incidents", s.incidents)
+	staffOnly.Get("/incidents/:ref", s.incident)
+	staffOnly.Post("/incidents/:ref/reply", s.replyIncident)
+	staffOnly.Get("/owners", s.owners)
+	staffOnly.Get("/owners/:id", s.owner)
+	staffOnly.Put("/owners/:id", s.updateOwner)
+	staffOnly.Get("/notifications", s.notifications)
+	staffOnly.Get("/analytics/summary", require(staff.Lead), s.analytics)
+	staffOnly.Get("/analytics/tickets.csv", require(staff.Lead), s.exportCSV)
+
+	staffOnly.Get("/staff", require(staff.Admin), s.listStaff)
+	staffOnly.Post("/staff", require(staff.Admin), s.createStaff)
+	staffOnly.Get("/api-keys", require(staff.Admin), s.listAPIKeys)
+	staffOnly.Post("/api-keys", require(staff.Admin), s.createAPIKey)
+	staffOnly.Delete("/api-keys/:id", require(staff.Admin), s.revokeAPIKey)
+	staffOnly.Get("/audit", require(staff.Admin), s.auditLog)
+	return app, nil
+}
+
+// need answers 503 for routes whose collaborator this server was built
+// without.
+func (s *server) need(ok bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !ok {
+			return fmt.Errorf("%w: this server was built without the collaborator for %s", huiyin.ErrUnavailable, c.Path())
+		}
+		return c.Next()
+	}
 }
 
 func requestID(c *fiber.Ctx) string {
@@ -138,6 +217,9 @@ type messageRequest struct {
 type messageResponse struct {
 	Ticket    string    `json:"ticket"`
 	Duplicate bool      `json:"duplicate"`
+	Merged    bool      `json:"merged"`
+	Repeat    bool      `json:"repeat"`
+	Incident  bool      `json:"incident"`
 	Ack       string    `json:"ack"`
 	State     string    `json:"state"`
 	Triage    any       `json:"triage"`
@@ -167,13 +249,14 @@ func postMessage(in Intake, cfg Config, m *metrics) fiber.Handler {
 			return err
 		}
 		status := fiber.StatusCreated
-		if rec.Duplicate {
+		switch {
+		case rec.Duplicate || rec.Merged:
 			status = fiber.StatusOK
-		} else {
+		default:
 			m.tickets.WithLabelValues(string(rec.Ticket.Triage.Category), string(rec.Ticket.Triage.Urgency)).Inc()
 		}
 		return c.Status(status).JSON(messageResponse{
-			Ticket: rec.Ticket.Ref, Duplicate: rec.Duplicate, Ack: rec.Ack, State: string(rec.Ticket.State),
+			Ticket: rec.Ticket.Ref, Duplicate: rec.Duplicate, Merged: rec.Merged, Repeat: rec.Repeat, Incident: rec.Incident, Ack: rec.Ack, State: string(rec.Ticket.State),
 			Triage: rec.Ticket.Triage, CreatedAt: rec.Ticket.CreatedAt,
 		})
 	}
@@ -184,9 +267,11 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	tickets  *prometheus.CounterVec
+	chat     *prometheus.CounterVec
+	wechat   *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
+func newMetrics(reg *prometheus.Registry, desk Desk, log *slog.Logger) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "huiyin_http_requests_total", Help: "HTTP requests by route, method and status.",
@@ -199,7 +284,16 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "huiyin_tickets_opened_total", Help: "Tickets opened by intake, by category and urgency.",
 		}, []string{"category", "urgency"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.tickets)
+	m.chat = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "huiyin_chat_answers_total", Help: "Web chat questions, answered from the FAQ or handed off to staff.",
+	}, []string{"outcome"})
+	m.wechat = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "huiyin_wechat_messages_total", Help: "WeChat callback requests by outcome.",
+	}, []string{"outcome"})
+	reg.MustRegister(m.requests, m.latency, m.tickets, m.chat, m.wechat)
+	if desk != nil {
+		reg.MustRegister(&stateCollector{desk: desk, log: log})
+	}
 	return m
 }
 
@@ -221,5 +315,28 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 		log.Info("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
 			"status", status, "took_ms", float64(took.Microseconds())/1000, "ip", c.IP())
 		return err
+	}
+}
+
+// stateCollector reports tickets by state at each scrape.
+type stateCollector struct {
+	desk Desk
+	log  *slog.Logger
+}
+
+var ticketsByState = prometheus.NewDesc("huiyin_tickets", "Tickets by state.", []string{"state"}, nil)
+
+func (sc *stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ticketsByState }
+
+func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := sc.desk.CountByState(ctx)
+	if err != nil {
+		sc.log.Warn("count tickets by state for metrics", "err", err)
+		return
+	}
+	for _, st := range ticket.States {
+		ch <- prometheus.MustNewConstMetric(ticketsByState, prometheus.GaugeValue, float64(counts[string(st)]), string(st))
 	}
 }

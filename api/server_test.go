@@ -12,14 +12,23 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/huiyin/huiyin/api"
 	"github.com/huiyin/huiyin/db"
 	"github.com/huiyin/huiyin/db/dbtest"
+	"github.com/huiyin/huiyin/knowledge"
+	"github.com/huiyin/huiyin/knowledge/kbstore"
+	"github.com/huiyin/huiyin/staff"
+	"github.com/huiyin/huiyin/staff/staffstore"
 	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketjobs"
 	"github.com/huiyin/huiyin/ticket/ticketstore"
 	"github.com/huiyin/huiyin/triage"
 )
@@ -28,11 +37,12 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 var (
 	engOnce sync.Once
+	seg     *triage.Segmenter
 	eng     *triage.Engine
 	engErr  error
 )
 
-func engine(t *testing.T) *triage.Engine {
+func engine(t *testing.T) (*triage.Segmenter, *triage.Engine) {
 	t.Helper()
 	engOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "huiyin-api-test-")
@@ -40,9 +50,8 @@ func engine(t *testing.T) *triage.Engine {
 			engErr = err
 			return
 		}
-		seg, err := triage.NewSegmenter(filepath.Join(dir, "cache"))
-		if err != nil {
-			engErr = err
+		seg, engErr = triage.NewSegmenter(filepath.Join(dir, "cache"))
+		if engErr != nil {
 			return
 		}
 		eng, engErr = triage.New(context.Background(), triage.Config{Segmenter: seg})
@@ -50,32 +59,128 @@ func engine(t *testing.T) *triage.Engine {
 	if engErr != nil {
 		t.Fatal(engErr)
 	}
-	return eng
+	return seg, eng
 }
 
+// server is the whole service over the test database: intake, the desk,
+// staff accounts, the web chat, the WeChat callback and the job queue.
 type server struct {
-	app   *fiber.App
-	store *ticketstore.Store
-	url   string
+	app       *fiber.App
+	pool      *pgxpool.Pool
+	store     *ticketstore.Store
+	staff     *staffstore.Store
+	kb        *kbstore.Store
+	assistant *knowledge.Assistant
+	ingester  *knowledge.Ingester
+	jobs      *river.Client[pgx.Tx]
+	url       string
+	token     string // a session token set by login
 }
+
+// wechatToken is the test official account's token.
+const wechatToken = "huiyin-test-token"
 
 func newServer(t *testing.T, cfg api.Config) *server {
+	t.Helper()
+	seg, eng := engine(t)
 	pool := dbtest.New(t)
-	store := ticketstore.New(pool)
-	app := api.New(cfg, api.Deps{
-		Intake:   ticket.NewService(engine(t), store, nil),
+	kb := kbstore.New(pool)
+	emb, err := knowledge.NewOfflineEmbedder(seg, knowledge.DefaultOfflineDim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retr := knowledge.NewRetriever(kb, emb, seg, eng, knowledge.RetrieverConfig{})
+	assistant := knowledge.NewAssistant(knowledge.AssistantConfig{}, eng, retr, kb, seg, nil, nil)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	jobs, err := ticketjobs.NewClient(pool, ticketstore.New(pool, nil), assistant, ticketjobs.NewMetrics(prometheus.NewRegistry()),
+		ticketjobs.Config{PollInterval: 50 * time.Millisecond}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := ticketstore.New(pool, jobs)
+	staffStore := staffstore.New(pool)
+	s := &server{pool: pool, store: store, staff: staffStore, kb: kb, assistant: assistant,
+		ingester: knowledge.NewIngester(kb, emb, seg, nil), jobs: jobs}
+	app, err := api.New(cfg, api.Deps{
+		Intake:   ticket.NewService(eng, store, nil),
+		Auth:     staffStore,
+		Desk:     store,
+		Chat:     store,
+		Answerer: assistant,
+		Scripts: scriptsFunc(func(ctx context.Context, id int64, situation, actor string) (ticket.PromotedScript, error) {
+			return store.Promote(ctx, id, situation, actor)
+		}),
+		WeChat:   api.WeChatConfig{Token: wechatToken},
 		Ready:    func(ctx context.Context) error { return db.Ready(ctx, pool) },
 		Registry: prometheus.NewRegistry(),
-		Log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log:      log,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.app = app
 	// A real listener, so that limits apply as they do in production.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return &server{app: app, store: store, url: "http://" + ln.Addr().String()}
+	t.Cleanup(func() {
+		_ = app.Shutdown()
+		s.stopJobs(t)
+	})
+	s.url = "http://" + ln.Addr().String()
+	return s
+}
+
+type scriptsFunc func(ctx context.Context, id int64, situation, actor string) (ticket.PromotedScript, error)
+
+func (f scriptsFunc) Promote(ctx context.Context, id int64, situation, actor string) (ticket.PromotedScript, error) {
+	return f(ctx, id, situation, actor)
+}
+
+// startJobs starts working the job queue.
+func (s *server) startJobs(t *testing.T) {
+	t.Helper()
+	if err := s.jobs.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *server) stopJobs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.jobs.Stop(ctx); err != nil && !strings.Contains(err.Error(), "not started") {
+		t.Logf("stop jobs: %v", err)
+	}
+}
+
+// ingestKB loads the shipped knowledge base, for drafts and answers.
+func (s *server) ingestKB(t *testing.T) {
+	t.Helper()
+	docs, err := knowledge.ShippedDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ingester.Ingest(context.Background(), docs, false); err != nil {
+		t.Fatal(err)
+	}
+	s.assistant.ForgetScripts()
+}
+
+// login makes a member of staff with role and signs in as them.
+func (s *server) login(t *testing.T, username string, role staff.Role, dept string) string {
+	t.Helper()
+	const password = "correct-horse-9"
+	if _, err := s.staff.Create(context.Background(), staff.NewMember{Username: username, Name: username, Role: role, Department: dept, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	status, out, raw := s.do(t, http.MethodPost, "/api/v1/auth/login", `{"username":"`+username+`","password":"`+password+`"}`)
+	if status != http.StatusOK {
+		t.Fatalf("login %s: %d %s", username, status, raw)
+	}
+	s.token = out["token"].(string)
+	return s.token
 }
 
 func (s *server) do(t *testing.T, method, path, body string) (int, map[string]any, string) {
@@ -85,6 +190,9 @@ func (s *server) do(t *testing.T, method, path, body string) (int, map[string]an
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +227,8 @@ func TestIntake(t *testing.T) {
 		t.Fatalf("retry: %d %s", status, raw)
 	}
 	events, err := s.store.History(context.Background(), ref)
-	if err != nil || len(events) != 1 || events[0].Kind != "created" || events[0].To != ticket.New {
-		t.Errorf("history %v %v, want one creation", events, err)
+	if err != nil || len(events) != 2 || events[0].Kind != "created" || events[0].To != ticket.New || events[1].Kind != "escalated" {
+		t.Errorf("history %v %v, want the creation and the escalation", events, err)
 	}
 	// The same message id on another channel is another message.
 	other := strings.Replace(body, `"wechat"`, `"app"`, 1)

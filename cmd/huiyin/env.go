@@ -37,6 +37,11 @@ type env struct {
 	llmTimeout   time.Duration // HUIYIN_LLM_TIMEOUT: per call (default 8s)
 	addr         string        // HUIYIN_ADDR: where serve listens (default :8080)
 	intakePerMin int           // HUIYIN_INTAKE_PER_MIN: public requests per minute per client (default 120)
+	jobWorkers   int           // HUIYIN_JOB_WORKERS: background jobs run at once (default 4)
+
+	wechatToken  string // HUIYIN_WECHAT_TOKEN: the official account's server token; empty turns /wechat off
+	wechatAppID  string // HUIYIN_WECHAT_APPID: needed for encrypted mode
+	wechatAESKey string // HUIYIN_WECHAT_AES_KEY: the EncodingAESKey, for encrypted (安全) mode
 }
 
 // devDatabaseURL is where scripts/devdb serves the development database.
@@ -59,7 +64,12 @@ func loadEnv(getenv func(string) string) env {
 		chatModel:   getenv("HUIYIN_CHAT_MODEL"),
 		embedModel:  getenv("HUIYIN_EMBED_MODEL"),
 		addr:        getenv("HUIYIN_ADDR"),
+
+		wechatToken:  getenv("HUIYIN_WECHAT_TOKEN"),
+		wechatAppID:  getenv("HUIYIN_WECHAT_APPID"),
+		wechatAESKey: getenv("HUIYIN_WECHAT_AES_KEY"),
 	}
+	e.jobWorkers, _ = strconv.Atoi(getenv("HUIYIN_JOB_WORKERS"))
 	e.intakePerMin, _ = strconv.Atoi(getenv("HUIYIN_INTAKE_PER_MIN"))
 	if e.addr == "" {
 		e.addr = ":8080"

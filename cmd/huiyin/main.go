@@ -23,7 +23,8 @@ const usage = `huiyin — 回音: complaint triage and smart replies for propert
 Usage:
   huiyin triage "业主消息"            triage one message and print the result
   huiyin triage --jsonl < in > out   triage JSON Lines ({"id","text"} per line)
-  huiyin serve [--addr :8080]        run the service (intake API, health, metrics)
+  huiyin serve [--addr :8080]        run the service (API, WeChat callback, jobs, metrics)
+  huiyin user add NAME --role R      create a staff account (password from stdin)
   huiyin migrate                     apply the database migrations (DATABASE_URL)
   huiyin ingest [--reindex] [PATH…]  load the knowledge base (default: the shipped one)
   huiyin ask "问题"                   answer from the knowledge base, or hand off
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdEval(ctx, env, args[1:], stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, env, args[1:], stdout, stderr)
+	case "user":
+		err = cmdUser(ctx, env, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, env, args[1:], stdout, stderr)
 	case "ingest":

@@ -13,8 +13,19 @@ import (
 
 	"github.com/huiyin/huiyin/api"
 	"github.com/huiyin/huiyin/db"
+	"github.com/huiyin/huiyin/knowledge"
+	"github.com/huiyin/huiyin/staff/staffstore"
 	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketjobs"
 	"github.com/huiyin/huiyin/ticket/ticketstore"
+)
+
+// The stores satisfy what the server and the jobs need of them.
+var (
+	_ api.Desk          = (*ticketstore.Store)(nil)
+	_ api.Conversations = (*ticketstore.Store)(nil)
+	_ api.Auth          = (*staffstore.Store)(nil)
+	_ api.ScriptLibrary = (*scriptLibrary)(nil)
 )
 
 func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
@@ -28,42 +39,103 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	log := e.logger(stderr)
 	start := time.Now()
-	pool, err := openDatabase(ctx, e, log)
+	k, err := openKB(ctx, e, true, stderr)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := db.Migrate(ctx, pool, log); err != nil {
-		return err
-	}
-	eng, deps, err := newTriageEngine(ctx, e, e.policy, e.embedder, "", 0, stderr)
-	if err != nil {
-		return err
-	}
-	defer deps.close()
+	defer k.close()
+	log := e.logger(stderr)
+	pool := k.pool
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app := api.New(api.Config{IntakePerMin: e.intakePerMin}, api.Deps{
-		Intake:   ticket.NewService(eng, ticketstore.New(pool), log),
+
+	// The workers' store enqueues nothing itself; the server's store
+	// enqueues through the same client that works the jobs.
+	jobs, err := ticketjobs.NewClient(pool, ticketstore.New(pool, nil), k.assistant, ticketjobs.NewMetrics(reg),
+		ticketjobs.Config{Workers: e.jobWorkers}, log)
+	if err != nil {
+		return err
+	}
+	store := ticketstore.New(pool, jobs)
+	staffStore := staffstore.New(pool)
+	app, err := api.New(api.Config{IntakePerMin: e.intakePerMin}, api.Deps{
+		Intake:   ticket.NewService(k.engine, store, log),
+		Auth:     staffStore,
+		Desk:     store,
+		Chat:     store,
+		Answerer: k.assistant,
+		Scripts:  &scriptLibrary{store: store, ingester: knowledge.NewIngester(k.store, k.emb, k.deps.seg, log), assistant: k.assistant},
+		WeChat:   api.WeChatConfig{Token: e.wechatToken, AppID: e.wechatAppID, EncodingAESKey: e.wechatAESKey},
 		Ready:    func(ctx context.Context) error { return db.Ready(ctx, pool) },
 		Registry: reg,
 		Log:      log,
 	})
+	if err != nil {
+		return err
+	}
+	// Jobs left by a previous run (a draft not made before a crash) start
+	// as soon as the client does.
+	if err := jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	if n, err := staffStore.Count(ctx); err == nil && n == 0 {
+		log.Warn("no staff accounts yet: create the first admin with `huiyin user add admin --role admin`")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(*addr) }()
-	log.Info("huiyin serving", "addr", *addr, "startup", time.Since(start).Round(time.Millisecond))
+	log.Info("huiyin serving", "addr", *addr, "startup", time.Since(start).Round(time.Millisecond), "wechat", e.wechatToken != "")
 	fmt.Fprintf(stdout, "huiyin 已启动：%s（启动用时 %s）\n", *addr, time.Since(start).Round(time.Millisecond))
+	var listenErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		listenErr = fmt.Errorf("listen on %s: %w", *addr, err)
 	case <-ctx.Done():
 	}
-	// Finish the requests in flight, then stop.
-	if err := app.ShutdownWithTimeout(15 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("shut down: %w", err)
+	// Finish the requests in flight, then the jobs running; jobs not yet
+	// started stay queued for the next start.
+	shutdownErr := app.ShutdownWithTimeout(15 * time.Second)
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	jobsErr := jobs.Stop(stopCtx)
+	if listenErr != nil {
+		return listenErr
+	}
+	if shutdownErr != nil && !errors.Is(shutdownErr, context.Canceled) {
+		return fmt.Errorf("shut down: %w", shutdownErr)
+	}
+	if jobsErr != nil {
+		return fmt.Errorf("stop the job queue: %w", jobsErr)
 	}
 	fmt.Fprintln(stdout, "huiyin 已停止")
 	return nil
+}
+
+// scriptLibrary keeps approved replies in the knowledge base's script
+// library, where the drafter picks from them like from the shipped
+// scripts.
+type scriptLibrary struct {
+	store     *ticketstore.Store
+	ingester  *knowledge.Ingester
+	assistant *knowledge.Assistant
+}
+
+func (l *scriptLibrary) Promote(ctx context.Context, replyID int64, situation, actor string) (ticket.PromotedScript, error) {
+	p, err := l.store.Promote(ctx, replyID, situation, actor)
+	if err != nil {
+		return p, err
+	}
+	all, err := l.store.PromotedScripts(ctx)
+	if err != nil {
+		return p, err
+	}
+	replies := make([]knowledge.ApprovedReply, len(all))
+	for i, a := range all {
+		replies[i] = knowledge.ApprovedReply{Category: a.Category, Situation: a.Situation, Body: a.Body, Ticket: a.Ticket}
+	}
+	if _, err := l.ingester.Ingest(ctx, []knowledge.Document{knowledge.ApprovedReplies(replies)}, false); err != nil {
+		return p, fmt.Errorf("add the reply to the script library: %w", err)
+	}
+	l.assistant.ForgetScripts()
+	return p, nil
 }
