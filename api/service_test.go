@@ -156,6 +156,8 @@ func TestStaffAccess(t *testing.T) {
 		{"unknown ticket", http.MethodGet, "/api/v1/tickets/HY-nope", "", 404},
 		{"unknown field", http.MethodPost, "/api/v1/tickets/HY1/state", `{"stat":"closed"}`, 400},
 		{"bad state", http.MethodPost, "/api/v1/tickets/HY1/state", `{"state":"done"}`, 400},
+		{"follow-up needs its score", http.MethodPost, "/api/v1/tickets/HY1/state", `{"state":"followed_up"}`, 400},
+		{"assignment needs its assignee", http.MethodPost, "/api/v1/tickets/HY1/state", `{"state":"assigned"}`, 400},
 	}
 	s.login(t, "agent.zhao", staff.Agent, "customer_service")
 	agent := s.token

@@ -91,6 +91,14 @@ func (s *server) changeState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// These moves carry more than a state: who takes the ticket, what the
+	// owner said at the visit.
+	switch to {
+	case ticket.Assigned:
+		return fmt.Errorf("%w: 派单请使用 /tickets/{ref}/assign 并指定处理人", huiyin.ErrInvalid)
+	case ticket.FollowedUp:
+		return fmt.Errorf("%w: 回访请使用 /tickets/{ref}/follow-up 记录满意度", huiyin.ErrInvalid)
+	}
 	if len([]rune(req.Note)) > 500 {
 		return fmt.Errorf("%w: 备注最多 500 个字符", huiyin.ErrInvalid)
 	}

@@ -131,9 +131,14 @@ func (h *wechatHandler) handle(c *fiber.Ctx, msg wechat.Message) (string, error)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), wechatDeadline)
 	defer cancel()
+	received := msg.Received()
+	if msg.CreateTime <= 0 || received.After(time.Now().Add(5*time.Minute)) {
+		// Deadlines must not count from 1970 or from the future.
+		received = time.Now()
+	}
 	rec, err := h.s.d.Intake.Receive(ctx, ticket.Message{
 		Channel: ticket.WeChat, ChannelMsgID: msg.DedupKey(), OwnerRef: msg.FromUserName,
-		Text: text, Received: msg.Received(),
+		Text: text, Received: received,
 	})
 	if errors.Is(err, huiyin.ErrInvalid) {
 		h.s.m.wechat.WithLabelValues("invalid").Inc()
