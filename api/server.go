@@ -248,12 +248,9 @@ func postMessage(in Intake, cfg Config, m *metrics) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		status := fiber.StatusCreated
-		switch {
-		case rec.Duplicate || rec.Merged:
-			status = fiber.StatusOK
-		default:
-			m.tickets.WithLabelValues(string(rec.Ticket.Triage.Category), string(rec.Ticket.Triage.Urgency)).Inc()
+		status := fiber.StatusOK
+		if m.received(rec) {
+			status = fiber.StatusCreated
 		}
 		return c.Status(status).JSON(messageResponse{
 			Ticket: rec.Ticket.Ref, Duplicate: rec.Duplicate, Merged: rec.Merged, Repeat: rec.Repeat, Incident: rec.Incident, Ack: rec.Ack, State: string(rec.Ticket.State),
@@ -316,6 +313,16 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 			"status", status, "took_ms", float64(took.Microseconds())/1000, "ip", c.IP())
 		return err
 	}
+}
+
+// received counts a ticket opened by intake and reports whether it was
+// one: a duplicate delivery or a message merged into an open ticket is not.
+func (m *metrics) received(rec ticket.Receipt) bool {
+	if rec.Duplicate || rec.Merged {
+		return false
+	}
+	m.tickets.WithLabelValues(string(rec.Ticket.Triage.Category), string(rec.Ticket.Triage.Urgency)).Inc()
+	return true
 }
 
 // stateCollector reports tickets by state at each scrape.

@@ -153,9 +153,7 @@ func (h *wechatHandler) handle(c *fiber.Ctx, msg wechat.Message) (string, error)
 		outcome = "duplicate"
 	}
 	h.s.m.wechat.WithLabelValues(outcome).Inc()
-	if !rec.Duplicate && !rec.Merged {
-		h.s.m.tickets.WithLabelValues(string(rec.Ticket.Triage.Category), string(rec.Ticket.Triage.Urgency)).Inc()
-	}
+	h.s.m.received(rec)
 	return rec.Ack, nil
 }
 

@@ -24,12 +24,14 @@ const summaryColumns = `t.ref, t.state, t.category, t.urgency, t.department, t.b
 
 const summaryFrom = ` FROM tickets t LEFT JOIN incidents i ON i.id = t.incident_id `
 
-func (s *Store) scanSummary(row pgx.Row) (ticket.Summary, error) {
+// scanSummary reads summaryColumns, then any columns after them into
+// extra, and derives the state's name and whether a deadline has passed.
+func (s *Store) scanSummary(row pgx.Row, extra ...any) (ticket.Summary, error) {
 	var t ticket.Summary
 	var state string
-	err := row.Scan(&t.Ref, &state, &t.Category, &t.Urgency, &t.Department, &t.Building, &t.Unit, &t.Room, &t.Area,
+	err := row.Scan(append([]any{&t.Ref, &state, &t.Category, &t.Urgency, &t.Department, &t.Building, &t.Unit, &t.Room, &t.Area,
 		&t.Problem, &t.Assignee, &t.Escalate, &t.Vulnerable, &t.Repeat, &t.Incident,
-		&t.FirstResponseBy, &t.ResolutionBy, &t.FirstRespondedAt, &t.ResolvedAt, &t.CreatedAt)
+		&t.FirstResponseBy, &t.ResolutionBy, &t.FirstRespondedAt, &t.ResolvedAt, &t.CreatedAt}, extra...)...)
 	t.State = ticket.State(state)
 	t.StateName = t.State.Name()
 	now := s.now()
@@ -83,21 +85,14 @@ func (s *Store) Detail(ctx context.Context, ref string) (ticket.Detail, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+summaryColumns+`, t.id, coalesce(t.owner_id, 0), t.triage,
 			coalesce((SELECT r.ref FROM tickets r WHERE r.id = t.repeat_of), ''),
 			t.first_response_breached, t.resolution_breached, t.escalated_at`+summaryFrom+`WHERE t.ref = $1`, ref)
-	var state string
-	err := row.Scan(&d.Ref, &state, &d.Category, &d.Urgency, &d.Department, &d.Building, &d.Unit, &d.Room, &d.Area,
-		&d.Problem, &d.Assignee, &d.Escalate, &d.Vulnerable, &d.Repeat, &d.Incident,
-		&d.FirstResponseBy, &d.ResolutionBy, &d.FirstRespondedAt, &d.ResolvedAt, &d.CreatedAt,
-		&id, &ownerID, &raw, &repeatOf, &frBreach, &resBreach, &d.Escalated)
+	var err error
+	d.Summary, err = s.scanSummary(row, &id, &ownerID, &raw, &repeatOf, &frBreach, &resBreach, &d.Escalated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fmt.Errorf("%w: 没有工单 %s", huiyin.ErrNotFound, ref)
 	}
 	if err != nil {
 		return d, fmt.Errorf("get ticket %s: %w", ref, err)
 	}
-	d.State = ticket.State(state)
-	d.StateName = d.State.Name()
-	now := s.now()
-	d.Overdue = (d.FirstRespondedAt == nil && now.After(d.FirstResponseBy)) || (d.ResolvedAt == nil && now.After(d.ResolutionBy))
 	d.RepeatOf = repeatOf
 	d.Breaches = []string{}
 	if frBreach {
@@ -190,14 +185,7 @@ func (s *Store) replies(ctx context.Context, where string, args ...any) ([]ticke
 
 // lockTicket reads a ticket for change inside tx.
 func lockTicket(ctx context.Context, tx pgx.Tx, ref string) (ticket.Ticket, error) {
-	t, err := scanTicket(tx.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets t WHERE t.ref = $1 FOR UPDATE`, ref))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("%w: 没有工单 %s", huiyin.ErrNotFound, ref)
-	}
-	if err != nil {
-		return t, fmt.Errorf("get ticket %s: %w", ref, err)
-	}
-	return t, nil
+	return ticketByRef(ctx, tx, ref, " FOR UPDATE")
 }
 
 // Assign gives a ticket to a member of staff; a new or reopened ticket

@@ -154,8 +154,7 @@ func (s *Store) Open(ctx context.Context, m ticket.Message, text string, res tri
 		if res.Escalate {
 			why := strings.Join(res.EscalateReason, "、")
 			events = append(events, event{kind: "escalated", note: "已上报" + res.EscalateTo + "（" + why + "）"})
-			if err := notify(ctx, tx, t.ID, "manager", "escalated",
-				fmt.Sprintf("工单 %s 需要项目经理关注：%s（%s）", t.Ref, orDash(res.Problem), why)); err != nil {
+			if err := notifyEscalation(ctx, tx, t, res); err != nil {
 				return err
 			}
 		}
@@ -214,8 +213,7 @@ func (s *Store) Append(ctx context.Context, ticketID int64, m ticket.Message, te
 			return err
 		}
 		if res.Escalate && !before.Triage.Escalate {
-			if err := notify(ctx, tx, t.ID, "manager", "escalated",
-				fmt.Sprintf("工单 %s 需要项目经理关注：%s（%s）", t.Ref, orDash(res.Problem), strings.Join(res.EscalateReason, "、"))); err != nil {
+			if err := notifyEscalation(ctx, tx, t, res); err != nil {
 				return err
 			}
 		}
@@ -335,6 +333,13 @@ func notify(ctx context.Context, tx pgx.Tx, ticketID int64, recipient, kind, bod
 		return fmt.Errorf("notify %s: %w", recipient, err)
 	}
 	return nil
+}
+
+// notifyEscalation tells the project manager of a ticket escalated at
+// intake, and why.
+func notifyEscalation(ctx context.Context, tx pgx.Tx, t ticket.Ticket, res triage.Result) error {
+	return notify(ctx, tx, t.ID, "manager", "escalated",
+		fmt.Sprintf("工单 %s 需要项目经理关注：%s（%s）", t.Ref, orDash(res.Problem), strings.Join(res.EscalateReason, "、")))
 }
 
 func riskStrings(risks []triage.Risk) []string {

@@ -104,7 +104,13 @@ func find(ctx context.Context, q querier, ch ticket.Channel, channelMsgID string
 
 // Get returns a ticket by its reference.
 func (s *Store) Get(ctx context.Context, ref string) (ticket.Ticket, error) {
-	t, err := scanTicket(s.pool.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets t WHERE t.ref = $1`, ref))
+	return ticketByRef(ctx, s.pool, ref, "")
+}
+
+// ticketByRef reads a ticket by its reference; lock is "" or a locking
+// clause such as " FOR UPDATE".
+func ticketByRef(ctx context.Context, q querier, ref, lock string) (ticket.Ticket, error) {
+	t, err := scanTicket(q.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets t WHERE t.ref = $1`+lock, ref))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, fmt.Errorf("%w: 没有工单 %s", huiyin.ErrNotFound, ref)
 	}
