@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -148,6 +149,9 @@ func ParsePolicy(r io.Reader) (*Policy, error) {
 
 // DepartmentName is the name staff see for a department id.
 func (p *Policy) DepartmentName(id string) string { return p.departments[id] }
+
+// Departments returns the departments' ids and the names staff see.
+func (p *Policy) Departments() map[string]string { return maps.Clone(p.departments) }
 
 // SLA returns the deadlines for an urgency.
 func (p *Policy) SLA(u Urgency) SLA { return p.sla[u] }

@@ -346,3 +346,94 @@ func (e *Engine) Raise(res Result, risk Risk, received time.Time) Result {
 	res.Routing = e.policy.Route(res.Category, res.Urgency, res.Risks, received)
 	return res
 }
+
+// Correction is staff's change of a result's labels; empty fields keep
+// the labels as triaged. Risks, when not nil, replace the risks.
+type Correction struct {
+	Category  string   `json:"category,omitempty"`
+	Intent    string   `json:"intent,omitempty"`
+	Urgency   string   `json:"urgency,omitempty"`
+	Sentiment string   `json:"sentiment,omitempty"`
+	Risks     []string `json:"risks,omitempty"`
+}
+
+// Correct applies staff's correction to res and routes the result again
+// from received: a corrected category goes to its department, a corrected
+// urgency moves the deadlines. Corrected labels count as certain. It
+// returns the fields that changed (none is not an error) and ErrInvalid for
+// a value outside the taxonomy.
+func (e *Engine) Correct(res Result, c Correction, received time.Time) (Result, []string, error) {
+	out := res
+	var changed []string
+	if c.Category != "" {
+		v, err := ParseCategory(c.Category)
+		if err != nil {
+			return res, nil, badLabel("category", c.Category)
+		}
+		if v != res.Category {
+			out.Category, out.Confidence.Category = v, 1
+			changed = append(changed, "category")
+		}
+	}
+	if c.Intent != "" {
+		v, err := ParseIntent(c.Intent)
+		if err != nil {
+			return res, nil, badLabel("intent", c.Intent)
+		}
+		if v != res.Intent {
+			out.Intent, out.Confidence.Intent = v, 1
+			changed = append(changed, "intent")
+		}
+	}
+	if c.Urgency != "" {
+		v, err := ParseUrgency(c.Urgency)
+		if err != nil {
+			return res, nil, badLabel("urgency", c.Urgency)
+		}
+		if v != res.Urgency {
+			out.Urgency, out.Confidence.Urgency = v, 1
+			changed = append(changed, "urgency")
+		}
+	}
+	if c.Sentiment != "" {
+		v, err := ParseSentiment(c.Sentiment)
+		if err != nil {
+			return res, nil, badLabel("sentiment", c.Sentiment)
+		}
+		if v != res.Sentiment {
+			out.Sentiment, out.Confidence.Sentiment = v, 1
+			changed = append(changed, "sentiment")
+		}
+	}
+	if c.Risks != nil {
+		risks := make([]Risk, 0, len(c.Risks))
+		for _, s := range c.Risks {
+			v, err := ParseRisk(s)
+			if err != nil {
+				return res, nil, badLabel("risks", s)
+			}
+			if !slices.Contains(risks, v) {
+				risks = append(risks, v)
+			}
+		}
+		slices.Sort(risks)
+		if !slices.Equal(risks, res.Risks) {
+			out.Risks = risks
+			out.Confidence.Risks = make(map[Risk]float64, len(risks))
+			for _, r := range risks {
+				out.Confidence.Risks[r] = 1
+			}
+			changed = append(changed, "risks")
+		}
+	}
+	if len(changed) == 0 {
+		return res, nil, nil
+	}
+	out.Signals = append(slices.Clone(res.Signals), "corrected_by_staff")
+	out.Routing = e.policy.Route(out.Category, out.Urgency, out.Risks, received)
+	return out, changed, nil
+}
+
+func badLabel(field, value string) error {
+	return fmt.Errorf("%w: %s 的取值 %q 不在分类标准中", ErrInvalid, field, value)
+}
