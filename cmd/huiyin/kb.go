@@ -19,6 +19,8 @@ import (
 	"github.com/huiyin/huiyin/knowledge"
 	"github.com/huiyin/huiyin/knowledge/kbstore"
 	"github.com/huiyin/huiyin/llm"
+	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/ticket/ticketstore"
 	"github.com/huiyin/huiyin/triage"
 )
 
@@ -182,6 +184,13 @@ func cmdIngest(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer k.close()
+	if fs.NArg() == 0 {
+		// What staff added from the console belongs to the knowledge base
+		// as much as what shipped: a rebuilt index keeps it.
+		if docs, err = withConsoleChanges(ctx, k, docs, e.logger(stderr)); err != nil {
+			return err
+		}
+	}
 	rep, err := knowledge.NewIngester(k.store, k.emb, k.deps.seg, e.logger(stderr)).Ingest(ctx, docs, *reindex)
 	if err != nil {
 		return err
@@ -375,4 +384,39 @@ var draftCommand = qaCommand{
 
 func cmdDraft(ctx context.Context, e env, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return runQA(ctx, e, draftCommand, args, stdin, stdout, stderr)
+}
+
+// withConsoleChanges adds to docs the documents uploaded from the console
+// and the script library's approved replies, and applies the FAQ edits.
+func withConsoleChanges(ctx context.Context, k *kb, docs []knowledge.Document, log *slog.Logger) ([]knowledge.Document, error) {
+	uploads, err := k.store.Uploads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	edits, err := k.store.FAQEdits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	docs, skipped := knowledge.ApplyCuration(docs, uploads, edits)
+	for _, err := range skipped {
+		log.Warn("an uploaded document no longer parses; left out", "err", err)
+	}
+	promoted, err := ticketstore.New(k.pool, nil).PromotedScripts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(promoted) > 0 {
+		docs = append(docs, approvedScripts(promoted))
+	}
+	return docs, nil
+}
+
+// approvedScripts is the script library document of the replies staff
+// promoted.
+func approvedScripts(all []ticket.PromotedScript) knowledge.Document {
+	replies := make([]knowledge.ApprovedReply, len(all))
+	for i, a := range all {
+		replies[i] = knowledge.ApprovedReply{Category: a.Category, Situation: a.Situation, Body: a.Body, Ticket: a.Ticket}
+	}
+	return knowledge.ApprovedReplies(replies)
 }
