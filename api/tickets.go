@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,6 +13,7 @@ import (
 	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/staff"
 	"github.com/huiyin/huiyin/ticket"
+	"github.com/huiyin/huiyin/triage"
 )
 
 // Desk is what staff work with; ticketstore.Store is one.
@@ -33,6 +37,8 @@ type Desk interface {
 	Analytics(ctx context.Context, from, to time.Time) (ticket.Analytics, error)
 	Export(ctx context.Context, from, to time.Time, limit int) ([]ticket.ExportRow, error)
 	CountByState(ctx context.Context) (map[string]int, error)
+	Feedback(ctx context.Context, since time.Time, limit int) ([]ticket.Feedback, error)
+	RecentReplies(ctx context.Context, limit int) ([]ticket.Reply, error)
 }
 
 // ScriptLibrary keeps approved replies as examples for future drafts.
@@ -292,4 +298,67 @@ func (s *server) notifications(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"notifications": list})
+}
+
+// Labels corrects tickets' labels; ticket.Service is one.
+type Labels interface {
+	Correct(ctx context.Context, ref string, c triage.Correction, actor string) (ticket.Ticket, []string, error)
+}
+
+var _ Labels = (*ticket.Service)(nil)
+
+func (s *server) correctLabels(c *fiber.Ctx) error {
+	var req triage.Correction
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	t, fields, err := s.d.Labels.Correct(c.UserContext(), c.Params("ref"), req, principal(c).Actor)
+	if err != nil {
+		return err
+	}
+	if fields == nil {
+		fields = []string{}
+	}
+	return c.JSON(fiber.Map{"ref": t.Ref, "changed": fields, "triage": t.Triage})
+}
+
+// feedbackExport writes the label corrections as JSON Lines in the
+// evaluation data's format (text and labels, wire values), for retraining
+// and for measuring the classifier on staff's judgement.
+func (s *server) feedbackExport(c *fiber.Ctx) error {
+	since := time.Time{}
+	if v := c.Query("since"); v != "" {
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return fmt.Errorf("%w: since 应为日期，如 2026-11-01", huiyin.ErrInvalid)
+		}
+		since = t
+	}
+	list, err := s.d.Desk.Feedback(c.UserContext(), since, 0)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="triage-feedback.jsonl"`)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for _, f := range list {
+		line := map[string]any{"id": "fb" + strconv.FormatInt(f.ID, 10), "ticket": f.Ticket, "text": f.Text, "fields": f.Fields, "predicted": f.Predicted}
+		for k, v := range f.Corrected {
+			line[k] = v
+		}
+		if err := enc.Encode(line); err != nil {
+			return fmt.Errorf("encode feedback: %w", err)
+		}
+	}
+	return c.SendString(b.String())
+}
+
+func (s *server) recentReplies(c *fiber.Ctx) error {
+	list, err := s.d.Desk.RecentReplies(c.UserContext(), 100)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"replies": list})
 }

@@ -304,3 +304,21 @@ type PromotedScript struct {
 	Body       string `json:"body"`
 	PromotedBy string `json:"promoted_by"`
 }
+
+// Corrector turns a ticket's labels, received at received, into corrected
+// ones and names the fields that changed.
+type Corrector func(res triage.Result, received time.Time) (triage.Result, []string, error)
+
+// Feedback is one correction of a ticket's labels by staff, exported for
+// training and evaluation. Text is the owner's words with personal data
+// masked; the label maps use the taxonomy's wire values.
+type Feedback struct {
+	ID        int64          `json:"id"`
+	Ticket    string         `json:"ticket"`
+	Text      string         `json:"text"`
+	Predicted map[string]any `json:"predicted"`
+	Corrected map[string]any `json:"corrected"`
+	Fields    []string       `json:"fields"`
+	Actor     string         `json:"actor"`
+	CreatedAt time.Time      `json:"created_at"`
+}

@@ -134,6 +134,9 @@ type Store interface {
 	// Append adds a message to an open ticket and replaces its labels with
 	// res, the triage of all its messages together.
 	Append(ctx context.Context, ticketID int64, m Message, text string, res triage.Result) (t Ticket, duplicate bool, err error)
+	// Relabel changes a ticket's labels with correct in one transaction
+	// and keeps the correction as feedback.
+	Relabel(ctx context.Context, ref, actor string, correct Corrector) (Ticket, []string, error)
 }
 
 // Service is intake.
@@ -243,6 +246,19 @@ func (s *Service) merge(ctx context.Context, m Message, text string, target Prio
 		s.log.Info("message merged", "ref", t.Ref, "channel", m.Channel, "category", res.Category, "urgency", res.Urgency)
 	}
 	return Receipt{Ticket: t, Duplicate: dup, Merged: !dup, Repeat: target.RepeatOf != 0, Ack: Ack(t)}, nil
+}
+
+// Correct applies staff's correction of a ticket's labels: the ticket is
+// routed again and gets the deadlines of its corrected urgency, counted
+// from when it was received. It returns the fields that changed.
+func (s *Service) Correct(ctx context.Context, ref string, c triage.Correction, actor string) (Ticket, []string, error) {
+	t, fields, err := s.store.Relabel(ctx, ref, actor, func(res triage.Result, received time.Time) (triage.Result, []string, error) {
+		return s.triage.Correct(res, c, received)
+	})
+	if err == nil && len(fields) > 0 {
+		s.log.Info("ticket relabeled", "ref", t.Ref, "fields", fields, "category", t.Triage.Category, "urgency", t.Triage.Urgency, "actor", actor)
+	}
+	return t, fields, err
 }
 
 func (s *Service) triageText(ctx context.Context, location, text string, received time.Time) (triage.Result, error) {

@@ -639,3 +639,8 @@ func (s *Store) CountByState(ctx context.Context) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// RecentReplies returns the last limit replies sent, oldest first.
+func (s *Store) RecentReplies(ctx context.Context, limit int) ([]ticket.Reply, error) {
+	return s.replies(ctx, `WHERE r.id IN (SELECT id FROM replies ORDER BY id DESC LIMIT $1)`, limit)
+}
