@@ -5,7 +5,7 @@ BIN     := bin/huiyin
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build run test vet fmt model eval bench fuzz load clean db db-stop
+.PHONY: help build run test e2e web-vendor vet fmt model eval bench fuzz load clean db db-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,8 +30,17 @@ run: build ## build, start the dev database, load the knowledge base, show sampl
 # The development admin's password; set your own for anything shared.
 DEV_ADMIN_PASSWORD ?= huiyin-dev-admin
 
-test: vet ## vet and run every test
+test: vet ## vet and run every test, the browser tests included
 	$(GO) test -count=1 ./...
+	scripts/e2e
+
+e2e: ## the console and owner page in headless Chromium (screenshots in .cache/e2e/artifacts)
+	scripts/e2e
+
+web-vendor: ## copy Chart.js from node_modules (the version pinned in package.json) into the console
+	scripts/devdb install
+	cp node_modules/chart.js/dist/chart.umd.min.js web/console/vendor/
+	cp node_modules/chart.js/LICENSE.md web/console/vendor/chart.js-LICENSE.md
 
 vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/huiyin/huiyin"
+	"github.com/huiyin/huiyin/knowledge"
 	"github.com/huiyin/huiyin/staff"
 	"github.com/huiyin/huiyin/ticket"
 )
@@ -34,6 +36,7 @@ var _ Intake = (*ticket.Service)(nil)
 // environment.
 type Config struct {
 	BodyLimit      int           // bytes (default 64 KiB)
+	UploadLimit    int           // bytes of a knowledge-base upload (default 10 MiB and 64 KiB for the form)
 	IntakePerMin   int           // requests per minute per client on public endpoints (default 120)
 	RequestTimeout time.Duration // per request handled by the domain (default 10s)
 }
@@ -41,6 +44,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = 64 << 10
+	}
+	if c.UploadLimit <= 0 {
+		c.UploadLimit = knowledge.MaxDocumentBytes + 64<<10
 	}
 	if c.IntakePerMin <= 0 {
 		c.IntakePerMin = 120
@@ -60,10 +66,18 @@ type Deps struct {
 	Chat     Conversations
 	Answerer Answerer
 	Scripts  ScriptLibrary
-	WeChat   WeChatConfig
-	Ready    func(ctx context.Context) error // nil error when the database is reachable and migrated
-	Registry *prometheus.Registry
-	Log      *slog.Logger
+	Labels   Labels
+	// Knowledge is the console's view of the knowledge base.
+	Knowledge KnowledgeBase
+	// Assets holds the staff console (console/) and the owners' chat page
+	// (h5/); nil serves neither.
+	Assets fs.FS
+	// Departments are the routing policy's departments (id → name).
+	Departments map[string]string
+	WeChat      WeChatConfig
+	Ready       func(ctx context.Context) error // nil error when the database is reachable and migrated
+	Registry    *prometheus.Registry
+	Log         *slog.Logger
 }
 
 // server holds what the handlers share.
@@ -71,6 +85,7 @@ type server struct {
 	cfg Config
 	d   Deps
 	m   *metrics
+	tax taxonomy
 	log *slog.Logger
 }
 
@@ -83,10 +98,10 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &server{cfg: cfg, d: d, m: newMetrics(d.Registry, d.Desk, d.Log), log: d.Log}
+	s := &server{cfg: cfg, d: d, m: newMetrics(d.Registry, d.Desk, d.Log), tax: newTaxonomy(d.Departments), log: d.Log}
 	app := fiber.New(fiber.Config{
 		AppName:               "huiyin",
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             max(cfg.BodyLimit, cfg.UploadLimit),
 		DisableStartupMessage: true,
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
@@ -95,8 +110,9 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	})
 	app.Use(requestid.New())
 	app.Use(recover.New())
-	app.Use(helmet.New())
+	app.Use(helmet.New(helmet.Config{ContentSecurityPolicy: contentSecurityPolicy}))
 	app.Use(accessLog(d.Log, s.m))
+	app.Use(s.limitBody)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", func(c *fiber.Ctx) error {
@@ -142,7 +158,10 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	v1.Get("/chat/:token", public, s.need(d.Chat != nil), s.conversation)
 
 	v1.Post("/auth/login", logins, s.need(d.Auth != nil), s.login)
-	staffOnly := v1.Group("", s.need(d.Auth != nil && d.Desk != nil), s.authenticate)
+	// The staff chain is on each route, not on a group, so that an unknown
+	// path answers 404 rather than 401.
+	signedIn := []fiber.Handler{s.need(d.Auth != nil && d.Desk != nil), s.authenticate}
+	staffOnly := staffRoutes{v1, signedIn}
 	staffOnly.Post("/auth/logout", s.logout)
 	staffOnly.Get("/me", s.me)
 
@@ -171,7 +190,46 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	staffOnly.Post("/api-keys", require(staff.Admin), s.createAPIKey)
 	staffOnly.Delete("/api-keys/:id", require(staff.Admin), s.revokeAPIKey)
 	staffOnly.Get("/audit", require(staff.Admin), s.auditLog)
+	staffOnly.Get("/taxonomy", s.taxonomy)
+	staffOnly.Post("/tickets/:ref/labels", s.need(d.Labels != nil), s.correctLabels)
+	staffOnly.Get("/feedback.jsonl", require(staff.Lead), s.feedbackExport)
+	staffOnly.Get("/replies", s.recentReplies)
+	staffOnly.Get("/knowledge/search", s.need(d.Knowledge != nil), s.searchKnowledge)
+	staffOnly.Get("/knowledge/documents", s.need(d.Knowledge != nil), s.knowledgeDocuments)
+	staffOnly.Post("/knowledge/documents", require(staff.Lead), s.need(d.Knowledge != nil), s.uploadDocument)
+	staffOnly.Get("/knowledge/faq", s.need(d.Knowledge != nil), s.faqEntries)
+	staffOnly.Put("/knowledge/faq/:id", require(staff.Lead), s.need(d.Knowledge != nil), s.editFAQ)
+
+	if d.Assets != nil {
+		if err := servePages(app, d.Assets); err != nil {
+			return nil, err
+		}
+	}
 	return app, nil
+}
+
+// staffRoutes registers routes behind the signed-in chain.
+type staffRoutes struct {
+	r     fiber.Router
+	chain []fiber.Handler
+}
+
+func (g staffRoutes) with(h []fiber.Handler) []fiber.Handler {
+	return append(append([]fiber.Handler(nil), g.chain...), h...)
+}
+
+func (g staffRoutes) Get(path string, h ...fiber.Handler)    { g.r.Get(path, g.with(h)...) }
+func (g staffRoutes) Post(path string, h ...fiber.Handler)   { g.r.Post(path, g.with(h)...) }
+func (g staffRoutes) Put(path string, h ...fiber.Handler)    { g.r.Put(path, g.with(h)...) }
+func (g staffRoutes) Delete(path string, h ...fiber.Handler) { g.r.Delete(path, g.with(h)...) }
+
+// limitBody holds every request but a knowledge-base upload to
+// Config.BodyLimit; the server reads up to the upload limit.
+func (s *server) limitBody(c *fiber.Ctx) error {
+	if len(c.Body()) > s.cfg.BodyLimit && !(c.Method() == fiber.MethodPost && c.Path() == uploadPath) {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
 }
 
 // need answers 503 for routes whose collaborator this server was built

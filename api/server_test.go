@@ -31,6 +31,7 @@ import (
 	"github.com/huiyin/huiyin/ticket/ticketjobs"
 	"github.com/huiyin/huiyin/ticket/ticketstore"
 	"github.com/huiyin/huiyin/triage"
+	"github.com/huiyin/huiyin/web"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -101,12 +102,17 @@ func newServer(t *testing.T, cfg api.Config) *server {
 	staffStore := staffstore.New(pool)
 	s := &server{pool: pool, store: store, staff: staffStore, kb: kb, assistant: assistant,
 		ingester: knowledge.NewIngester(kb, emb, seg, nil), jobs: jobs}
+	service := ticket.NewService(eng, store, nil)
 	app, err := api.New(cfg, api.Deps{
-		Intake:   ticket.NewService(eng, store, nil),
-		Auth:     staffStore,
-		Desk:     store,
-		Chat:     store,
-		Answerer: assistant,
+		Intake:      service,
+		Labels:      service,
+		Knowledge:   kbDesk{retr, kb, knowledge.NewCurator(kb, s.ingester, kb)},
+		Assets:      web.Assets(),
+		Departments: eng.Policy().Departments(),
+		Auth:        staffStore,
+		Desk:        store,
+		Chat:        store,
+		Answerer:    assistant,
 		Scripts: scriptsFunc(func(ctx context.Context, id int64, situation, actor string) (ticket.PromotedScript, error) {
 			return store.Promote(ctx, id, situation, actor)
 		}),
@@ -131,6 +137,13 @@ func newServer(t *testing.T, cfg api.Config) *server {
 	})
 	s.url = "http://" + ln.Addr().String()
 	return s
+}
+
+// kbDesk is the console's knowledge base as serve wires it.
+type kbDesk struct {
+	*knowledge.Retriever
+	*kbstore.Store
+	*knowledge.Curator
 }
 
 type scriptsFunc func(ctx context.Context, id int64, situation, actor string) (ticket.PromotedScript, error)

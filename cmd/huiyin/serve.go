@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,10 +15,12 @@ import (
 	"github.com/huiyin/huiyin/api"
 	"github.com/huiyin/huiyin/db"
 	"github.com/huiyin/huiyin/knowledge"
+	"github.com/huiyin/huiyin/knowledge/kbstore"
 	"github.com/huiyin/huiyin/staff/staffstore"
 	"github.com/huiyin/huiyin/ticket"
 	"github.com/huiyin/huiyin/ticket/ticketjobs"
 	"github.com/huiyin/huiyin/ticket/ticketstore"
+	"github.com/huiyin/huiyin/web"
 )
 
 // The stores satisfy what the server and the jobs need of them.
@@ -26,6 +29,7 @@ var (
 	_ api.Conversations = (*ticketstore.Store)(nil)
 	_ api.Auth          = (*staffstore.Store)(nil)
 	_ api.ScriptLibrary = (*scriptLibrary)(nil)
+	_ api.KnowledgeBase = (*knowledgeDesk)(nil)
 )
 
 func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Writer) error {
@@ -59,17 +63,23 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	}
 	store := ticketstore.New(pool, jobs)
 	staffStore := staffstore.New(pool)
+	service := ticket.NewService(k.engine, store, log)
+	ingester := knowledge.NewIngester(k.store, k.emb, k.deps.seg, log)
 	app, err := api.New(api.Config{IntakePerMin: e.intakePerMin}, api.Deps{
-		Intake:   ticket.NewService(k.engine, store, log),
-		Auth:     staffStore,
-		Desk:     store,
-		Chat:     store,
-		Answerer: k.assistant,
-		Scripts:  &scriptLibrary{store: store, ingester: knowledge.NewIngester(k.store, k.emb, k.deps.seg, log), assistant: k.assistant},
-		WeChat:   api.WeChatConfig{Token: e.wechatToken, AppID: e.wechatAppID, EncodingAESKey: e.wechatAESKey},
-		Ready:    func(ctx context.Context) error { return db.Ready(ctx, pool) },
-		Registry: reg,
-		Log:      log,
+		Intake:      service,
+		Auth:        staffStore,
+		Desk:        store,
+		Chat:        store,
+		Answerer:    k.assistant,
+		Scripts:     &scriptLibrary{store: store, ingester: ingester, assistant: k.assistant},
+		Labels:      service,
+		Knowledge:   &knowledgeDesk{Retriever: k.retriever, Store: k.store, curator: knowledge.NewCurator(k.store, ingester, k.store), assistant: k.assistant},
+		Assets:      web.Assets(),
+		Departments: k.engine.Policy().Departments(),
+		WeChat:      api.WeChatConfig{Token: e.wechatToken, AppID: e.wechatAppID, EncodingAESKey: e.wechatAESKey},
+		Ready:       func(ctx context.Context) error { return db.Ready(ctx, pool) },
+		Registry:    reg,
+		Log:         log,
 	})
 	if err != nil {
 		return err
@@ -86,6 +96,8 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	go func() { errc <- app.Listen(*addr) }()
 	log.Info("huiyin serving", "addr", *addr, "startup", time.Since(start).Round(time.Millisecond), "wechat", e.wechatToken != "")
 	fmt.Fprintf(stdout, "huiyin 已启动：%s（启动用时 %s）\n", *addr, time.Since(start).Round(time.Millisecond))
+	base := pageBase(*addr)
+	fmt.Fprintf(stdout, "工作台：%s/console/　业主咨询页：%s/h5/\n", base, base)
 	var listenErr error
 	select {
 	case err := <-errc:
@@ -129,13 +141,43 @@ func (l *scriptLibrary) Promote(ctx context.Context, replyID int64, situation, a
 	if err != nil {
 		return p, err
 	}
-	replies := make([]knowledge.ApprovedReply, len(all))
-	for i, a := range all {
-		replies[i] = knowledge.ApprovedReply{Category: a.Category, Situation: a.Situation, Body: a.Body, Ticket: a.Ticket}
-	}
-	if _, err := l.ingester.Ingest(ctx, []knowledge.Document{knowledge.ApprovedReplies(replies)}, false); err != nil {
+	if _, err := l.ingester.Ingest(ctx, []knowledge.Document{approvedScripts(all)}, false); err != nil {
 		return p, fmt.Errorf("add the reply to the script library: %w", err)
 	}
 	l.assistant.ForgetScripts()
 	return p, nil
+}
+
+// knowledgeDesk is the console's view of the knowledge base: search and
+// listings from the retriever and the index, changes through the curator.
+// A script uploaded from the console reaches the drafter at once.
+type knowledgeDesk struct {
+	*knowledge.Retriever
+	*kbstore.Store
+	curator   *knowledge.Curator
+	assistant *knowledge.Assistant
+}
+
+func (d *knowledgeDesk) Upload(ctx context.Context, filename string, kind knowledge.Kind, data []byte, by string) (knowledge.DocumentInfo, error) {
+	info, err := d.curator.Upload(ctx, filename, kind, data, by)
+	if err == nil && info.Kind == knowledge.KindScript {
+		d.assistant.ForgetScripts()
+	}
+	return info, err
+}
+
+func (d *knowledgeDesk) EditFAQ(ctx context.Context, id int64, question, answer, by string) (knowledge.StoredChunk, error) {
+	return d.curator.EditFAQ(ctx, id, question, answer, by)
+}
+
+// pageBase is the URL a browser on this machine reaches the server at.
+func pageBase(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
