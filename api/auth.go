@@ -121,6 +121,20 @@ func jsonProblem(err error) string {
 	return "格式错误"
 }
 
+// queryInt reads an integer query parameter, def when absent; anything
+// else is ErrInvalid rather than quietly the default.
+func queryInt(c *fiber.Ctx, name string, def int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s 须为整数（收到 %q）", huiyin.ErrInvalid, name, v)
+	}
+	return n, nil
+}
+
 func paramID(c *fiber.Ctx, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil || id <= 0 {
@@ -238,7 +252,10 @@ func (s *server) revokeAPIKey(c *fiber.Ctx) error {
 }
 
 func (s *server) auditLog(c *fiber.Ctx) error {
-	limit := c.QueryInt("limit", 100)
+	limit, err := queryInt(c, "limit", 100)
+	if err != nil {
+		return err
+	}
 	if limit < 1 || limit > 1000 {
 		return fmt.Errorf("%w: limit 须在 1–1000 之间", huiyin.ErrInvalid)
 	}

@@ -300,3 +300,40 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestDeskInputErrors gives malformed paging a clear 400, a missing draft
+// 404 and a decided one 409, whichever way staff decide.
+func TestDeskInputErrors(t *testing.T) {
+	s := newServer(t, api.Config{})
+	s.ingestKB(t)
+	s.startJobs(t)
+	s.login(t, "admin", staff.Admin, "")
+	ref := s.post(t, "/api/v1/messages", `{"channel":"app","message_id":"e1","owner":"o1","text":"2栋电梯按钮失灵了"}`, http.StatusCreated)["ticket"].(string)
+	draft := s.waitDraft(t, ref)
+	id := itoa(int64(draft["id"].(float64)))
+	s.post(t, "/api/v1/tickets/"+ref+"/drafts/"+id+"/approve", `{}`, http.StatusOK)
+	for _, tt := range []struct {
+		method, path, body string
+		status             int
+		errText            string
+	}{
+		{http.MethodGet, "/api/v1/tickets?limit=abc", "", 400, "limit 须为整数"},
+		{http.MethodGet, "/api/v1/tickets?offset=1.5", "", 400, "offset 须为整数"},
+		{http.MethodGet, "/api/v1/tickets?limit=5000", "", 400, "1–500"},
+		{http.MethodGet, "/api/v1/audit?limit=x", "", 400, "limit 须为整数"},
+		{http.MethodPost, "/api/v1/tickets/" + ref + "/drafts/999999/reject", `{"reason":"不对"}`, 404, "没有草稿"},
+		{http.MethodPost, "/api/v1/tickets/" + ref + "/drafts/999999/approve", `{}`, 404, ""},
+		{http.MethodPost, "/api/v1/tickets/" + ref + "/drafts/" + id + "/reject", `{"reason":"不对"}`, 409, "已处理"},
+		{http.MethodPost, "/api/v1/tickets/" + ref + "/drafts/" + id + "/approve", `{}`, 409, ""},
+	} {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			status, out, raw := s.do(t, tt.method, tt.path, tt.body)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d: %s", status, tt.status, raw)
+			}
+			if msg, _ := out["error"].(string); !strings.Contains(msg, tt.errText) {
+				t.Fatalf("error %q lacks %q", msg, tt.errText)
+			}
+		})
+	}
+}

@@ -39,6 +39,10 @@ type Config struct {
 	UploadLimit    int           // bytes of a knowledge-base upload (default 10 MiB and 64 KiB for the form)
 	IntakePerMin   int           // requests per minute per client on public endpoints (default 120)
 	RequestTimeout time.Duration // per request handled by the domain (default 10s)
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For header names the client; rate limits and logs
+	// then count clients, not the proxy. Empty trusts no header.
+	TrustedProxies []string
 }
 
 func (c Config) withDefaults() Config {
@@ -107,6 +111,12 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		ErrorHandler:          errorHandler(d.Log),
+		// The header counts only from these proxies; from anyone else it
+		// would let a client pick its own rate-limit bucket.
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		EnableIPValidation:      true,
 	})
 	app.Use(requestid.New())
 	app.Use(recover.New())
@@ -206,6 +216,13 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		}
 	}
 	return app, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 // staffRoutes registers routes behind the signed-in chain.

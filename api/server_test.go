@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -313,13 +314,40 @@ func TestHealthReadinessMetrics(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	s := newServer(t, api.Config{IntakePerMin: 2})
-	codes := []int{}
-	for i := range 3 {
-		status, _, _ := s.do(t, http.MethodPost, "/api/v1/messages", `{"channel":"web","message_id":"r`+string(rune('0'+i))+`","owner":"o","text":"路灯坏了"}`)
-		codes = append(codes, status)
+	// Three clients behind one proxy, each sending twice, then the first a
+	// third time. Only a trusted proxy's X-Forwarded-For tells them apart.
+	tests := []struct {
+		name    string
+		trusted []string
+		want    []int // the seventh request's status, and how many were limited
+	}{
+		{"no trusted proxy: one bucket", nil, []int{http.StatusTooManyRequests, 5}},
+		{"trusted proxy: one bucket per client", []string{"127.0.0.1"}, []int{http.StatusTooManyRequests, 1}},
+		{"another proxy is not trusted", []string{"10.0.0.0/8"}, []int{http.StatusTooManyRequests, 5}},
 	}
-	if codes[2] != http.StatusTooManyRequests {
-		t.Errorf("statuses %v, want the third limited", codes)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, api.Config{IntakePerMin: 2, TrustedProxies: tt.trusted})
+			clients := []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.2", "203.0.113.3", "203.0.113.1", "203.0.113.1"}
+			limited, last := 0, 0
+			for i, ip := range clients {
+				req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/messages",
+					strings.NewReader(`{"channel":"web","message_id":"r`+strconv.Itoa(i)+`","owner":"o`+strconv.Itoa(i)+`","text":"路灯坏了"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Forwarded-For", ip)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusTooManyRequests {
+					limited++
+				}
+				last = resp.StatusCode
+			}
+			if last != tt.want[0] || limited != tt.want[1] {
+				t.Errorf("last %d, limited %d; want %v", last, limited, tt.want)
+			}
+		})
 	}
 }

@@ -47,10 +47,18 @@ type ScriptLibrary interface {
 }
 
 func (s *server) queue(c *fiber.Ctx) error {
+	limit, err := queryInt(c, "limit", 0)
+	if err != nil {
+		return err
+	}
+	offset, err := queryInt(c, "offset", 0)
+	if err != nil {
+		return err
+	}
 	f := ticket.QueueFilter{
 		Department: c.Query("department"), State: ticket.State(c.Query("state")), Category: c.Query("category"),
 		Building: c.Query("building"), Assignee: c.Query("assignee"), Open: c.QueryBool("open"),
-		Limit: c.QueryInt("limit"), Offset: c.QueryInt("offset"),
+		Limit: limit, Offset: offset,
 	}
 	list, total, err := s.d.Desk.Queue(c.UserContext(), f)
 	if err != nil {

@@ -38,6 +38,10 @@ type env struct {
 	addr         string        // HUIYIN_ADDR: where serve listens (default :8080)
 	intakePerMin int           // HUIYIN_INTAKE_PER_MIN: public requests per minute per client (default 120)
 	jobWorkers   int           // HUIYIN_JOB_WORKERS: background jobs run at once (default 4)
+	// HUIYIN_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges of
+	// the reverse proxies whose X-Forwarded-For names the client (for rate
+	// limits and logs); empty trusts none.
+	trustedProxies []string
 
 	wechatToken  string // HUIYIN_WECHAT_TOKEN: the official account's server token; empty turns /wechat off
 	wechatAppID  string // HUIYIN_WECHAT_APPID: needed for encrypted mode
@@ -71,6 +75,11 @@ func loadEnv(getenv func(string) string) env {
 	}
 	e.jobWorkers, _ = strconv.Atoi(getenv("HUIYIN_JOB_WORKERS"))
 	e.intakePerMin, _ = strconv.Atoi(getenv("HUIYIN_INTAKE_PER_MIN"))
+	for _, p := range strings.Split(getenv("HUIYIN_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			e.trustedProxies = append(e.trustedProxies, p)
+		}
+	}
 	if e.addr == "" {
 		e.addr = ":8080"
 	}

@@ -65,7 +65,7 @@ func cmdServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	staffStore := staffstore.New(pool)
 	service := ticket.NewService(k.engine, store, log)
 	ingester := knowledge.NewIngester(k.store, k.emb, k.deps.seg, log)
-	app, err := api.New(api.Config{IntakePerMin: e.intakePerMin}, api.Deps{
+	app, err := api.New(api.Config{IntakePerMin: e.intakePerMin, TrustedProxies: e.trustedProxies}, api.Deps{
 		Intake:      service,
 		Auth:        staffStore,
 		Desk:        store,

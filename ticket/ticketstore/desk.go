@@ -418,7 +418,15 @@ func (s *Store) Reject(ctx context.Context, ref string, draftID int64, reason, a
 			return fmt.Errorf("reject draft %d: %w", draftID, err)
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("%w: 草稿 %d 不存在或已处理", huiyin.ErrConflict, draftID)
+			var status string
+			err := tx.QueryRow(ctx, `SELECT status FROM drafts WHERE id = $1 AND ticket_id = $2`, draftID, t.ID).Scan(&status)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("%w: 工单 %s 没有草稿 %d", huiyin.ErrNotFound, ref, draftID)
+			}
+			if err != nil {
+				return fmt.Errorf("read draft %d: %w", draftID, err)
+			}
+			return fmt.Errorf("%w: 草稿 %d 已处理（%s），不能再驳回", huiyin.ErrConflict, draftID, status)
 		}
 		return recordEvents(ctx, tx, t.ID, actor, event{kind: "draft_rejected", note: "驳回草稿：" + reason})
 	})

@@ -73,6 +73,9 @@ func (s *Store) Relabel(ctx context.Context, ref, actor string, correct ticket.C
 			}
 		}
 		t.Triage = after
+		if after.Deadlines.FirstResponseBy.Equal(before.Deadlines.FirstResponseBy) && after.Deadlines.ResolutionBy.Equal(before.Deadlines.ResolutionBy) {
+			return nil
+		}
 		// The checks at the old deadlines find them moved and snooze or
 		// stand down; these cover deadlines brought forward.
 		return s.enqueue(ctx, tx, deadlineJobs(t.ID, after.Deadlines)...)
