@@ -5,7 +5,7 @@ BIN     := bin/huiyin
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build run test e2e web-vendor vet fmt model eval bench fuzz load clean db db-stop
+.PHONY: help build run test race e2e web-vendor vet fmt model eval bench fuzz load clean db db-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,9 +30,13 @@ run: build ## build, start the dev database, load the knowledge base, show sampl
 # The development admin's password; set your own for anything shared.
 DEV_ADMIN_PASSWORD ?= huiyin-dev-admin
 
-test: vet ## vet and run every test, the browser tests included
+test: vet ## vet and run every test, the race detector on the service and the browser tests included
 	$(GO) test -count=1 ./...
+	$(MAKE) race
 	scripts/e2e
+
+race: ## the service's tests under the race detector
+	$(GO) test -race -count=1 ./api/... ./ticket/... ./staff/... ./wechat/...
 
 e2e: ## the console and owner page in headless Chromium (screenshots in .cache/e2e/artifacts)
 	scripts/e2e
@@ -42,9 +46,10 @@ web-vendor: ## copy Chart.js from node_modules (the version pinned in package.js
 	cp node_modules/chart.js/dist/chart.umd.min.js web/console/vendor/
 	cp node_modules/chart.js/LICENSE.md web/console/vendor/chart.js-LICENSE.md
 
-vet: ## gofmt check and go vet
+vet: ## gofmt check, go vet and staticcheck (pinned in go.mod as a tool)
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 fmt: ## format the code
 	gofmt -w .

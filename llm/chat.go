@@ -57,7 +57,8 @@ func (ch *Chat) Complete(ctx context.Context, req knowledge.CompletionRequest) (
 		// Reasoning models take neither max_tokens nor a temperature.
 		r.MaxCompletionTokens = req.MaxTokens
 	} else {
-		r.MaxTokens = req.MaxTokens //nolint:staticcheck // max_completion_tokens is unknown to most compatible endpoints
+		//lint:ignore SA1019 max_completion_tokens is unknown to most compatible endpoints
+		r.MaxTokens = req.MaxTokens
 		r.Temperature = req.Temperature
 	}
 	if req.JSON {

@@ -51,14 +51,6 @@ var areaNames = []string{
 	"非机动车棚", "水泵房", "配电房", "人工湖", "喷泉",
 }
 
-var areaSet = func() map[string]bool {
-	m := make(map[string]bool, len(areaNames))
-	for _, a := range areaNames {
-		m[a] = true
-	}
-	return m
-}()
-
 // privateOwners mark a place name as someone's own rather than shared:
 // 我家花园 and 私人充电桩 are not community areas.
 var privateOwners = []string{"家", "入户", "屋顶", "私家", "自家", "私人", "个人", "自己的"}

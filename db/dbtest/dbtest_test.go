@@ -53,8 +53,8 @@ func TestIsolation(t *testing.T) {
 // TestResetKeepsMigrations: emptying the database leaves goose's record,
 // so the schema still reads as current.
 func TestResetKeepsMigrations(t *testing.T) {
-	pool := New(t)
-	pool = New(t) // a second reset
+	New(t)
+	pool := New(t) // a second reset
 	ctx := context.Background()
 	current, latest, err := db.MigrationStatus(ctx, pool)
 	if err != nil {
