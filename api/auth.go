@@ -73,7 +73,7 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 func (s *server) audit(c *fiber.Ctx, actor string, status int) {
 	e := staff.AuditEntry{
 		Actor: actor, Action: c.Method() + " " + c.Route().Path, Target: c.Path(),
-		Status: status, IP: c.IP(), RequestID: requestID(c),
+		Status: status, IP: s.clientIP(c), RequestID: requestID(c),
 	}
 	// Audited even when the request's own context was cancelled.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -101,6 +101,12 @@ func require(min staff.Role) fiber.Handler {
 // decode reads a JSON object body into v; unknown fields are an error, so
 // that a misspelt field is not silently ignored.
 func decode(c *fiber.Ctx, v any) error {
+	// Only JSON: a form or text/plain post from another site (which a
+	// browser sends without asking) never reaches a handler with the
+	// staff's cookie.
+	if ct := c.Get(fiber.HeaderContentType); !strings.HasPrefix(strings.ToLower(ct), fiber.MIMEApplicationJSON) {
+		return fmt.Errorf("%w: 请求须为 JSON（Content-Type: application/json）", huiyin.ErrInvalid)
+	}
 	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

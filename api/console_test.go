@@ -94,9 +94,21 @@ func TestCorrectLabels(t *testing.T) {
 		t.Fatalf("predicted %v, triaged %v", p["category"], before["category"])
 	}
 
+	// A message merged into the ticket later keeps staff's labels.
+	merged := s.post(t, "/api/v1/messages", `{"channel":"app","message_id":"c2","owner":"o1","text":"快点来修吧"}`, http.StatusOK)
+	if merged["ticket"] != ref || merged["merged"] != true {
+		t.Fatalf("not merged: %v", merged)
+	}
+	if tr := merged["triage"].(map[string]any); tr["category"] != "security" || tr["urgency"] != "emergency" {
+		t.Fatalf("the merge undid the correction: %v %v", tr["category"], tr["urgency"])
+	}
+
 	s.login(t, "agent", staff.Agent, "")
 	if status, _, _ := s.do(t, http.MethodGet, "/api/v1/feedback.jsonl", ""); status != http.StatusForbidden {
 		t.Fatalf("an agent read the feedback: %d", status)
+	}
+	if status, _, _ := s.do(t, http.MethodPost, "/api/v1/tickets/"+ref+"/labels", `{"urgency":"low"}`); status != http.StatusForbidden {
+		t.Fatalf("an agent corrected labels: %d", status)
 	}
 }
 
@@ -149,9 +161,21 @@ func TestKnowledgeConsole(t *testing.T) {
 	if len(faq.Entries) != 1 {
 		t.Fatalf("FAQ filter found %d entries", len(faq.Entries))
 	}
+	// Edited again, question and all: still one edit, keyed by the
+	// question the entry shipped with.
+	id2 := int64(faq.Entries[0]["id"].(float64))
+	s.put(t, "/api/v1/knowledge/faq/"+itoa(id2), `{"question":"物业费能用微信付吗？","answer":"`+edited+`"}`, http.StatusOK)
 	edits, err := s.kb.FAQEdits(t.Context())
-	if err != nil || len(edits) != 1 {
-		t.Fatalf("stored edits %v, %v", edits, err)
+	if err != nil || len(edits) != 1 || edits[0].NewQuestion != "物业费能用微信付吗？" || edits[0].Question == "物业费可以用微信交吗？" {
+		t.Fatalf("stored edits %+v, %v", edits, err)
+	}
+	for _, body := range []string{`{"question":"","answer":"a"}`, `{"question":"q\u0000","answer":"a"}`, `{"question":"q","answer":"` + strings.Repeat("长", 4001) + `"}`} {
+		if status, _, raw := s.do(t, http.MethodPut, "/api/v1/knowledge/faq/"+itoa(id2), body); status != http.StatusBadRequest {
+			t.Fatalf("FAQ edit %.40s: %d %s", body, status, raw)
+		}
+	}
+	if status, _, _ := s.do(t, http.MethodPut, "/api/v1/knowledge/faq/999999", `{"question":"q","answer":"a"}`); status != http.StatusNotFound {
+		t.Fatalf("editing a missing entry: %d", status)
 	}
 
 	for _, tt := range []struct {
@@ -166,6 +190,7 @@ func TestKnowledgeConsole(t *testing.T) {
 		{"not UTF-8", "gbk.txt", "", []byte{0xb9, 0xdc, 0xc0, 0xed}, 400},
 		{"an unknown kind", "a.md", "novel", []byte("# a\n\ntext\n"), 400},
 		{"an FAQ without questions", "faq.txt", "faq", []byte("只是一段话。"), 400},
+		{"a control character in the name", "a\x01b.md", "", []byte("# a\n\ntext\n"), 400},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			status, raw := s.upload(t, tt.file, tt.kind, tt.data)
@@ -205,6 +230,8 @@ func TestPages(t *testing.T) {
 		contains string
 	}{
 		{"/", http.StatusFound, ""},
+		{"/h5?owner=o-1", http.StatusMovedPermanently, ""},
+		{"/console", http.StatusMovedPermanently, ""},
 		{"/console/", http.StatusOK, "物业工单工作台"},
 		{"/console/app.js", http.StatusOK, "textContent"},
 		{"/console/vendor/chart.umd.min.js", http.StatusOK, "Chart.js v4"},
@@ -220,6 +247,9 @@ func TestPages(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
+			if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusMovedPermanently && !strings.HasSuffix(strings.SplitN(loc, "?", 2)[0], "/") {
+				t.Fatalf("redirected to %q", loc)
+			}
 			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.contains) {
 				t.Fatalf("%d (want %d), body %.200q", resp.StatusCode, tt.status, body)
 			}
@@ -312,6 +342,18 @@ func TestDeskInputErrors(t *testing.T) {
 	draft := s.waitDraft(t, ref)
 	id := itoa(int64(draft["id"].(float64)))
 	s.post(t, "/api/v1/tickets/"+ref+"/drafts/"+id+"/approve", `{}`, http.StatusOK)
+	// A cross-site form post carries no JSON content type.
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/tickets/"+ref+"/state", strings.NewReader(`{"state":"resolved"}`))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a text/plain post: %d, want 400", resp.StatusCode)
+	}
 	for _, tt := range []struct {
 		method, path, body string
 		status             int

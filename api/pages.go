@@ -26,6 +26,18 @@ func servePages(app *fiber.App, assets fs.FS) error {
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/", fiber.StatusFound) })
 	for _, dir := range []string{"console", "h5"} {
+		// The pages load their files relative to the directory, so
+		// /h5?owner=… (as a menu link may be written) goes to /h5/?owner=….
+		app.Get("/"+dir, func(c *fiber.Ctx) error {
+			if c.Path() != "/"+dir {
+				return c.Next()
+			}
+			target := "/" + dir + "/"
+			if q := string(c.Request().URI().QueryString()); q != "" {
+				target += "?" + q
+			}
+			return c.Redirect(target, fiber.StatusMovedPermanently)
+		})
 		app.Use("/"+dir, noStore, filesystem.New(filesystem.Config{
 			Root:       http.FS(assets),
 			PathPrefix: dir,

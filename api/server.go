@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/huiyin/huiyin"
@@ -91,6 +93,8 @@ type server struct {
 	m   *metrics
 	tax taxonomy
 	log *slog.Logger
+	// proxies are the trusted reverse proxies.
+	proxies []netip.Prefix
 }
 
 // New builds the Fiber app.
@@ -102,27 +106,32 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &server{cfg: cfg, d: d, m: newMetrics(d.Registry, d.Desk, d.Log), tax: newTaxonomy(d.Departments), log: d.Log}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, d: d, proxies: proxies, m: newMetrics(d.Registry, d.Desk, d.Log), tax: newTaxonomy(d.Departments), log: d.Log}
 	app := fiber.New(fiber.Config{
 		AppName:               "huiyin",
-		BodyLimit:             max(cfg.BodyLimit, cfg.UploadLimit),
+		BodyLimit:             cfg.BodyLimit,
 		DisableStartupMessage: true,
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		ErrorHandler:          errorHandler(d.Log),
-		// The header counts only from these proxies; from anyone else it
-		// would let a client pick its own rate-limit bucket.
-		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
-		TrustedProxies:          cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
-		EnableIPValidation:      true,
 	})
+	// Bodies are held to BodyLimit as they are read, before any handler
+	// runs; only a knowledge-base upload may be larger, and take longer.
+	app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if string(h.Method()) == fiber.MethodPost && string(h.RequestURI()) == uploadPath {
+			return fasthttp.RequestConfig{MaxRequestBodySize: cfg.UploadLimit, ReadTimeout: 5 * time.Minute}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	app.Use(requestid.New())
 	app.Use(recover.New())
 	app.Use(helmet.New(helmet.Config{ContentSecurityPolicy: contentSecurityPolicy}))
-	app.Use(accessLog(d.Log, s.m))
-	app.Use(s.limitBody)
+	app.Use(accessLog(d.Log, s.m, s.clientIP))
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", func(c *fiber.Ctx) error {
@@ -137,7 +146,8 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 
 	public := limiter.New(limiter.Config{
-		Max:        cfg.IntakePerMin,
+		KeyGenerator: s.clientIP,
+		Max:          cfg.IntakePerMin,
 		Expiration: time.Minute,
 		LimitReached: func(c *fiber.Ctx) error {
 			return fiber.NewError(fiber.StatusTooManyRequests)
@@ -145,7 +155,8 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	})
 	// Password guessing is slowed per client address.
 	logins := limiter.New(limiter.Config{
-		Max:        10,
+		KeyGenerator: s.clientIP,
+		Max:          10,
 		Expiration: time.Minute,
 		LimitReached: func(c *fiber.Ctx) error {
 			return fiber.NewError(fiber.StatusTooManyRequests)
@@ -201,7 +212,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	staffOnly.Delete("/api-keys/:id", require(staff.Admin), s.revokeAPIKey)
 	staffOnly.Get("/audit", require(staff.Admin), s.auditLog)
 	staffOnly.Get("/taxonomy", s.taxonomy)
-	staffOnly.Post("/tickets/:ref/labels", s.need(d.Labels != nil), s.correctLabels)
+	staffOnly.Post("/tickets/:ref/labels", require(staff.Lead), s.need(d.Labels != nil), s.correctLabels)
 	staffOnly.Get("/feedback.jsonl", require(staff.Lead), s.feedbackExport)
 	staffOnly.Get("/replies", s.recentReplies)
 	staffOnly.Get("/knowledge/search", s.need(d.Knowledge != nil), s.searchKnowledge)
@@ -218,12 +229,6 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	return app, nil
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
-}
 
 // staffRoutes registers routes behind the signed-in chain.
 type staffRoutes struct {
@@ -240,14 +245,6 @@ func (g staffRoutes) Post(path string, h ...fiber.Handler)   { g.r.Post(path, g.
 func (g staffRoutes) Put(path string, h ...fiber.Handler)    { g.r.Put(path, g.with(h)...) }
 func (g staffRoutes) Delete(path string, h ...fiber.Handler) { g.r.Delete(path, g.with(h)...) }
 
-// limitBody holds every request but a knowledge-base upload to
-// Config.BodyLimit; the server reads up to the upload limit.
-func (s *server) limitBody(c *fiber.Ctx) error {
-	if len(c.Body()) > s.cfg.BodyLimit && !(c.Method() == fiber.MethodPost && c.Path() == uploadPath) {
-		return fiber.ErrRequestEntityTooLarge
-	}
-	return c.Next()
-}
 
 // need answers 503 for routes whose collaborator this server was built
 // without.
@@ -371,7 +368,7 @@ func newMetrics(reg *prometheus.Registry, desk Desk, log *slog.Logger) *metrics 
 
 // accessLog writes one structured line per request and records its
 // metrics, by route pattern so that ids in paths do not explode series.
-func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
+func accessLog(log *slog.Logger, m *metrics, clientIP func(*fiber.Ctx) string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -385,7 +382,7 @@ func accessLog(log *slog.Logger, m *metrics) fiber.Handler {
 		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 		m.latency.WithLabelValues(route, method).Observe(took.Seconds())
 		log.Info("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
-			"status", status, "took_ms", float64(took.Microseconds())/1000, "ip", c.IP())
+			"status", status, "took_ms", float64(took.Microseconds())/1000, "ip", clientIP(c))
 		return err
 	}
 }

@@ -51,7 +51,7 @@ func (h *wechatHandler) verifyURL(c *fiber.Ctx) error {
 }
 
 func (h *wechatHandler) forbidden(c *fiber.Ctx, err error) error {
-	h.s.log.Warn("wechat callback refused", "request_id", requestID(c), "ip", c.IP(), "err", err)
+	h.s.log.Warn("wechat callback refused", "request_id", requestID(c), "ip", h.s.clientIP(c), "err", err)
 	h.s.m.wechat.WithLabelValues("bad_signature").Inc()
 	return c.Status(fiber.StatusForbidden).SendString("forbidden")
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/huiyin/huiyin"
@@ -57,6 +59,11 @@ type Curator struct {
 	index    Index
 	ingester *Ingester
 	store    CurationStore
+	// mu serialises changes: an FAQ edit re-indexes its whole document
+	// from the index, and two at once would each drop the other's entry.
+	// (Replicas each hold their own; `huiyin ingest` settles the index from
+	// the stored changes.)
+	mu sync.Mutex
 }
 
 // NewCurator returns a curator writing to index through ingester.
@@ -69,7 +76,8 @@ func NewCurator(index Index, ingester *Ingester, store CurationStore) *Curator {
 // upload. kind, when set, overrides what the file says of itself.
 func (c *Curator) Upload(ctx context.Context, filename string, kind Kind, data []byte, by string) (DocumentInfo, error) {
 	name := path.Base(strings.ReplaceAll(strings.TrimSpace(filename), `\`, "/"))
-	if name == "" || name == "." || name == "/" || !utf8.ValidString(name) || len([]rune(name)) > 100 {
+	if name == "" || name == "." || name == "/" || !utf8.ValidString(name) || len([]rune(name)) > 100 ||
+		strings.ContainsFunc(name, unicode.IsControl) {
 		return DocumentInfo{}, fmt.Errorf("%w: 文件名无效（最多 100 个字符）", huiyin.ErrInvalid)
 	}
 	if kind != "" {
@@ -83,9 +91,18 @@ func (c *Curator) Upload(ctx context.Context, filename string, kind Kind, data [
 		return DocumentInfo{}, err
 	}
 	u.Kind = doc.Kind
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err := c.store.SaveUpload(ctx, u); err != nil {
 		return DocumentInfo{}, err
 	}
+	// An FAQ uploaded again keeps the edits made to its entries since.
+	edits, err := c.store.FAQEdits(ctx)
+	if err != nil {
+		return DocumentInfo{}, err
+	}
+	docs, _ := ApplyCuration([]Document{doc}, nil, edits)
+	doc = docs[0]
 	if _, err := c.ingester.Ingest(ctx, []Document{doc}, false); err != nil {
 		return DocumentInfo{}, fmt.Errorf("index %s: %w", u.Source, err)
 	}
@@ -108,6 +125,9 @@ func (u Upload) Document() (Document, error) {
 	return doc, nil
 }
 
+// isBadControl allows the line breaks and tabs an answer may have.
+func isBadControl(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }
+
 func hasQuestions(doc Document) bool {
 	for _, ch := range doc.Chunks {
 		if ch.Question != "" {
@@ -126,11 +146,15 @@ func (c *Curator) EditFAQ(ctx context.Context, id int64, question, answer, by st
 		return StoredChunk{}, fmt.Errorf("%w: 问题和答案都不能为空", huiyin.ErrInvalid)
 	case !utf8.ValidString(question) || !utf8.ValidString(answer):
 		return StoredChunk{}, fmt.Errorf("%w: 问题或答案不是有效的 UTF-8 文本", huiyin.ErrInvalid)
+	case strings.ContainsFunc(question, unicode.IsControl) || strings.ContainsFunc(answer, isBadControl):
+		return StoredChunk{}, fmt.Errorf("%w: 问题或答案含有控制字符", huiyin.ErrInvalid)
 	case utf8.RuneCountInString(question) > MaxFAQQuestionRunes:
 		return StoredChunk{}, fmt.Errorf("%w: 问题最多 %d 个字符", huiyin.ErrInvalid, MaxFAQQuestionRunes)
 	case utf8.RuneCountInString(answer) > MaxFAQAnswerRunes:
 		return StoredChunk{}, fmt.Errorf("%w: 答案最多 %d 个字符", huiyin.ErrInvalid, MaxFAQAnswerRunes)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	found, err := c.index.Chunks(ctx, []int64{id})
 	if err != nil {
 		return StoredChunk{}, err

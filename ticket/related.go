@@ -43,6 +43,9 @@ type Prior struct {
 	LastMessage time.Time
 	RepeatOf    int64
 	IncidentID  int64
+	// Corrected is staff's last correction of the ticket's labels, if
+	// any; a merged message keeps it.
+	Corrected *triage.Correction
 }
 
 // Open reports whether the ticket is still being worked on.

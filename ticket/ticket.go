@@ -238,6 +238,13 @@ func (s *Service) merge(ctx context.Context, m Message, text string, target Prio
 	if vulnerable {
 		res = s.triage.Raise(res, triage.RiskVulnerable, target.Received)
 	}
+	if target.Corrected != nil {
+		// Staff's judgement of the ticket stands over the classifier's,
+		// which sees the earlier messages again in the merged text.
+		if res, _, err = s.triage.Correct(res, *target.Corrected, target.Received); err != nil {
+			return Receipt{}, err
+		}
+	}
 	t, dup, err := s.store.Append(ctx, target.ID, m, text, res)
 	if err != nil {
 		return Receipt{}, err

@@ -184,12 +184,12 @@ func cmdIngest(ctx context.Context, e env, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer k.close()
-	if fs.NArg() == 0 {
-		// What staff added from the console belongs to the knowledge base
-		// as much as what shipped: a rebuilt index keeps it.
-		if docs, err = withConsoleChanges(ctx, k, docs, e.logger(stderr)); err != nil {
-			return err
-		}
+	// What staff changed from the console belongs to the knowledge base as
+	// much as what shipped: FAQ edits apply to whatever is loaded, and the
+	// uploads and promoted replies come back whenever the index is rebuilt
+	// or the shipped base is loaded.
+	if docs, err = withConsoleChanges(ctx, k, docs, fs.NArg() == 0 || *reindex, e.logger(stderr)); err != nil {
+		return err
 	}
 	rep, err := knowledge.NewIngester(k.store, k.emb, k.deps.seg, e.logger(stderr)).Ingest(ctx, docs, *reindex)
 	if err != nil {
@@ -386,12 +386,16 @@ func cmdDraft(ctx context.Context, e env, args []string, stdin io.Reader, stdout
 	return runQA(ctx, e, draftCommand, args, stdin, stdout, stderr)
 }
 
-// withConsoleChanges adds to docs the documents uploaded from the console
-// and the script library's approved replies, and applies the FAQ edits.
-func withConsoleChanges(ctx context.Context, k *kb, docs []knowledge.Document, log *slog.Logger) ([]knowledge.Document, error) {
-	uploads, err := k.store.Uploads(ctx)
-	if err != nil {
-		return nil, err
+// withConsoleChanges applies the console's FAQ edits to docs and, with
+// additions, adds the documents uploaded from the console and the script
+// library's approved replies.
+func withConsoleChanges(ctx context.Context, k *kb, docs []knowledge.Document, additions bool, log *slog.Logger) ([]knowledge.Document, error) {
+	var uploads []knowledge.Upload
+	if additions {
+		var err error
+		if uploads, err = k.store.Uploads(ctx); err != nil {
+			return nil, err
+		}
 	}
 	edits, err := k.store.FAQEdits(ctx)
 	if err != nil {
@@ -400,6 +404,9 @@ func withConsoleChanges(ctx context.Context, k *kb, docs []knowledge.Document, l
 	docs, skipped := knowledge.ApplyCuration(docs, uploads, edits)
 	for _, err := range skipped {
 		log.Warn("an uploaded document no longer parses; left out", "err", err)
+	}
+	if !additions {
+		return docs, nil
 	}
 	promoted, err := ticketstore.New(k.pool, nil).PromotedScripts(ctx)
 	if err != nil {

@@ -35,15 +35,21 @@ func (s *Store) Owner(ctx context.Context, ch ticket.Channel, ownerRef string) (
 const priorColumns = `t.id, t.ref, t.state, coalesce(t.owner_id, 0), t.category, t.problem,
 	t.building, t.unit, t.room, t.area, coalesce(t.received_at, t.created_at), coalesce(t.last_message_at, t.created_at),
 	coalesce(t.repeat_of, 0), coalesce(t.incident_id, 0),
-	coalesce((SELECT string_agg(m.body, E'\n' ORDER BY m.received_at, m.id) FROM messages m WHERE m.ticket_id = t.id), '')`
+	coalesce((SELECT string_agg(m.body, E'\n' ORDER BY m.received_at, m.id) FROM messages m WHERE m.ticket_id = t.id), ''),
+	(SELECT f.corrected FROM triage_feedback f WHERE f.ticket_id = t.id ORDER BY f.id DESC LIMIT 1)`
 
 func scanPriors(rows pgx.Rows) ([]ticket.Prior, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ticket.Prior, error) {
 		var p ticket.Prior
 		var state, category string
+		var corrected []byte
 		err := r.Scan(&p.ID, &p.Ref, &state, &p.OwnerID, &category, &p.Problem,
 			&p.Location.Building, &p.Location.Unit, &p.Location.Room, &p.Location.Area,
-			&p.Received, &p.LastMessage, &p.RepeatOf, &p.IncidentID, &p.Text)
+			&p.Received, &p.LastMessage, &p.RepeatOf, &p.IncidentID, &p.Text, &corrected)
+		if err == nil && corrected != nil {
+			p.Corrected = new(triage.Correction)
+			err = json.Unmarshal(corrected, p.Corrected)
+		}
 		p.State, p.Category = ticket.State(state), triage.Category(category)
 		return p, err
 	})

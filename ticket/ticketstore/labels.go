@@ -67,6 +67,13 @@ func (s *Store) Relabel(ctx context.Context, ref, actor string, correct ticket.C
 		if err := recordEvents(ctx, tx, t.ID, actor, event{kind: "relabeled", note: "人工修正分类：" + describeChanges(before, after, changed)}); err != nil {
 			return err
 		}
+		switch t.State {
+		case ticket.Resolved, ticket.FollowedUp, ticket.Closed:
+			// Done: the correction is kept for training and analytics,
+			// but nobody is to be chased about it now.
+			t.Triage = after
+			return nil
+		}
 		if after.Escalate && !before.Escalate {
 			if err := notifyEscalation(ctx, tx, t, after); err != nil {
 				return err
@@ -100,13 +107,13 @@ func describeChanges(before, after triage.Result, fields []string) string {
 		case "category":
 			parts = append(parts, "类别 "+before.Category.Name()+" → "+after.Category.Name())
 		case "intent":
-			parts = append(parts, "诉求 "+string(before.Intent)+" → "+string(after.Intent))
+			parts = append(parts, "诉求 "+before.Intent.Name()+" → "+after.Intent.Name())
 		case "urgency":
 			parts = append(parts, "紧急程度 "+before.Urgency.Name()+" → "+after.Urgency.Name())
 		case "sentiment":
-			parts = append(parts, "情绪 "+string(before.Sentiment)+" → "+string(after.Sentiment))
+			parts = append(parts, "情绪 "+before.Sentiment.Name()+" → "+after.Sentiment.Name())
 		case "risks":
-			parts = append(parts, "风险 "+orDash(strings.Join(riskStrings(before.Risks), "、"))+" → "+orDash(strings.Join(riskStrings(after.Risks), "、")))
+			parts = append(parts, "风险 "+riskNames(before.Risks)+" → "+riskNames(after.Risks))
 		}
 	}
 	if after.Department != before.Department {
@@ -140,4 +147,12 @@ func (s *Store) Feedback(ctx context.Context, since time.Time, limit int) ([]tic
 		}
 		return f, err
 	})
+}
+
+func riskNames(risks []triage.Risk) string {
+	names := make([]string, len(risks))
+	for i, r := range risks {
+		names[i] = r.Name()
+	}
+	return orDash(strings.Join(names, "、"))
 }
