@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"net/netip"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +18,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/valyala/fasthttp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
 
 	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/knowledge"
@@ -148,7 +148,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	public := limiter.New(limiter.Config{
 		KeyGenerator: s.clientIP,
 		Max:          cfg.IntakePerMin,
-		Expiration: time.Minute,
+		Expiration:   time.Minute,
 		LimitReached: func(c *fiber.Ctx) error {
 			return fiber.NewError(fiber.StatusTooManyRequests)
 		},
@@ -157,7 +157,7 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	logins := limiter.New(limiter.Config{
 		KeyGenerator: s.clientIP,
 		Max:          10,
-		Expiration: time.Minute,
+		Expiration:   time.Minute,
 		LimitReached: func(c *fiber.Ctx) error {
 			return fiber.NewError(fiber.StatusTooManyRequests)
 		},
@@ -229,7 +229,6 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 	return app, nil
 }
 
-
 // staffRoutes registers routes behind the signed-in chain.
 type staffRoutes struct {
 	r     fiber.Router
@@ -244,7 +243,6 @@ func (g staffRoutes) Get(path string, h ...fiber.Handler)    { g.r.Get(path, g.w
 func (g staffRoutes) Post(path string, h ...fiber.Handler)   { g.r.Post(path, g.with(h)...) }
 func (g staffRoutes) Put(path string, h ...fiber.Handler)    { g.r.Put(path, g.with(h)...) }
 func (g staffRoutes) Delete(path string, h ...fiber.Handler) { g.r.Delete(path, g.with(h)...) }
-
 
 // need answers 503 for routes whose collaborator this server was built
 // without.
