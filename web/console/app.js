@@ -63,10 +63,17 @@ async function api(path, opts = {}) {
 // act runs an action from a button, shows its outcome and re-renders.
 async function act(button, fn, done) {
   if (button) button.disabled = true;
+  // The page is drawn again after the action; focus goes back to the
+  // same control (by id or text) so that keyboard users keep their place.
+  const again = button && (button.id ? `#${CSS.escape(button.id)}` : null);
+  const text = button && button.textContent;
   try {
     const out = await fn();
     await route();
     if (done) toast(done);
+    const next = (again && document.querySelector(again))
+      || [...view.querySelectorAll('button')].find((b) => b.textContent === text);
+    (next || view).focus();
     return out;
   } catch (e) {
     toast(e.message, true);
@@ -75,6 +82,9 @@ async function act(button, fn, done) {
   }
 }
 
+const isLead = () => me && ['lead', 'manager', 'admin'].includes(me.role);
+const channelNames = { wechat: '微信', app: 'APP', web: '网页', phone: '电话' };
+const incidentStates = { open: '处理中', answered: '已回复', resolved: '已解决' };
 const nameOf = (list, value) => ((tax && tax[list].find((x) => x.value === value)) || { name: value || '—' }).name;
 const pct = (x) => `${Math.round((x || 0) * 100)}%`;
 
@@ -143,6 +153,8 @@ async function loadSession() {
   tax = await api('/taxonomy');
   document.getElementById('top').hidden = false;
   document.getElementById('who').textContent = `${me.actor}（${me.role_name}）`;
+  // Analytics are for leads and up; the API says so too.
+  document.querySelector('[data-nav="dashboard"]').hidden = !isLead();
 }
 
 // ---- queue ---------------------------------------------------------------
@@ -150,7 +162,16 @@ async function loadSession() {
 async function renderQueue(params) {
   const q = new URLSearchParams(params);
   if (!q.has('open') && !q.has('state')) q.set('open', 'true');
+  const pageSize = 50;
+  const offset = Number(q.get('offset')) || 0;
+  q.set('limit', pageSize);
   const data = await api(`/tickets?${q}`);
+  const pageLink = (to, label) => {
+    const p = new URLSearchParams(q);
+    p.set('offset', to);
+    p.delete('limit');
+    return h('a', { href: `#/queue?${p}` }, label);
+  };
   const filters = h('form', {
     class: 'filters', role: 'search', 'aria-label': '筛选工单',
     onchange() {
@@ -185,11 +206,24 @@ async function renderQueue(params) {
   view.replaceChildren(
     h('h1', {}, '工单队列'),
     filters,
-    h('p', { class: 'muted' }, `共 ${data.total} 张，按时限排序（超时的标红）。`),
+    h('p', { class: 'muted' }, `共 ${data.total} 张，按时限排序（超时的标红）`,
+      data.total > pageSize ? `；第 ${offset + 1}–${Math.min(offset + pageSize, data.total)} 张 ` : '。',
+      offset > 0 ? pageLink(Math.max(0, offset - pageSize), '上一页') : null, ' ',
+      offset + pageSize < data.total ? pageLink(offset + pageSize, '下一页') : null),
     h('table', { 'aria-label': '工单列表' },
       h('thead', {}, h('tr', {}, ['工单号', '紧急程度', '类别', '位置', '问题', '状态', '部门 · 处理人', '时限'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 8 }, '没有符合条件的工单')))));
-  refreshTimer = setTimeout(() => { if (location.hash.startsWith('#/queue')) route(); }, 30000);
+  // Refreshed every 30 s, unless staff are working in the page (a filter
+  // or link focused), whose place a redraw would take away.
+  const refresh = () => {
+    if (!location.hash.startsWith('#/queue')) return;
+    if (view.contains(document.activeElement) && document.activeElement !== view) {
+      refreshTimer = setTimeout(refresh, 30000);
+      return;
+    }
+    route();
+  };
+  refreshTimer = setTimeout(refresh, 30000);
 }
 
 // ---- intake from the phone desk ------------------------------------------
@@ -289,7 +323,7 @@ async function renderTicket(ref) {
       h('button', { type: 'button', class: 'secondary', onclick: (ev) => act(ev.currentTarget, () => api(`/tickets/${encodeURIComponent(ref)}/drafts`, { method: 'POST' }), '已请求重新生成草稿') }, '重新生成草稿'));
   }
 
-  const assignee = h('input', { id: 'assignee', name: 'assignee', placeholder: '员工用户名', value: t.assignee || '', 'aria-label': '处理人用户名' });
+  const assignee = h('input', { id: 'assignee', name: 'assignee', placeholder: '如 zhang.wei', value: t.assignee || '' });
   const moves = (tax.moves[t.state] || []).map((s) => h('button', {
     type: 'button', class: s === 'reopened' ? 'danger' : 'secondary', 'data-state': s,
     onclick: (ev) => act(ev.currentTarget, () => api(`/tickets/${encodeURIComponent(ref)}/state`, { method: 'POST', body: { state: s } }), `已改为${nameOf('states', s)}`),
@@ -305,7 +339,10 @@ async function renderTicket(ref) {
       fu ? h('p', {}, `计划 ${fmtTime(fu.due_at)}`, fu.done_at ? `，已于 ${fmtTime(fu.done_at)} 回访：${fu.score} 分 ${fu.comment || ''}（${fu.recorded_by}）` : '') : null,
       t.state === 'resolved' ? h('div', { class: 'row' },
         h('label', { for: 'fu-due' }, '改约时间', due),
-        h('button', { type: 'button', class: 'secondary', onclick: (ev) => act(ev.currentTarget, () => api(`/tickets/${encodeURIComponent(ref)}/follow-up`, { method: 'POST', body: { due_at: new Date(due.value).toISOString() } }), '回访已安排') }, '安排回访'),
+        h('button', { type: 'button', class: 'secondary', onclick: (ev) => act(ev.currentTarget, async () => {
+          if (!due.value) throw new Error('请先选择回访时间');
+          return api(`/tickets/${encodeURIComponent(ref)}/follow-up`, { method: 'POST', body: { due_at: new Date(due.value).toISOString() } });
+        }, '回访已安排') }, '安排回访'),
         h('label', { for: 'fu-score' }, '满意度', score),
         h('label', { for: 'fu-comment' }, '意见', comment),
         h('button', { type: 'button', id: 'record-follow-up', onclick: (ev) => act(ev.currentTarget, () => api(`/tickets/${encodeURIComponent(ref)}/follow-up`, { method: 'POST', body: { score: Number(score.value), comment: comment.value } }), '回访已记录') }, '记录回访')) : null);
@@ -317,7 +354,7 @@ async function renderTicket(ref) {
     h('div', { class: 'grid2' },
       h('div', {},
         h('section', { class: 'card', 'aria-labelledby': 'msgs-h' }, h('h2', { id: 'msgs-h' }, '业主消息'),
-          t.messages.map((m) => h('div', {}, h('div', { class: 'muted' }, `${fmtTime(m.received_at)} · ${m.channel}${m.location ? ` · ${m.location}` : ''}`), h('p', { class: 'msg' }, m.body)))),
+          t.messages.map((m) => h('div', {}, h('div', { class: 'muted' }, `${fmtTime(m.received_at)} · ${channelNames[m.channel] || m.channel}${m.location ? ` · ${m.location}` : ''}`), h('p', { class: 'msg' }, m.body)))),
         draftCard,
         t.replies && t.replies.length ? h('section', { class: 'card' }, h('h2', {}, '已发送的回复'),
           t.replies.map((r) => h('div', {}, h('p', { class: 'msg' }, r.body), h('p', { class: 'muted' }, `${fmtTime(r.created_at)} · ${r.approved_by} · 改动 ${r.edit_distance} 字`)))) : null,
@@ -336,14 +373,17 @@ async function renderTicket(ref) {
             t.incident ? [h('dt', {}, '事件'), h('dd', {}, h('a', { href: `#/incidents?ref=${encodeURIComponent(t.incident)}` }, t.incident))] : null,
             t.owner && t.owner.id ? [h('dt', {}, '业主'), h('dd', {}, `${t.owner.name || '未登记姓名'} ${t.owner.phone || ''}`, t.owner.vulnerable ? h('span', { class: 'badge flag' }, '特殊关怀') : null, t.owner.notes ? h('div', { class: 'muted' }, t.owner.notes) : null)] : null,
             t.breaches && t.breaches.length ? [h('dt', {}, '超时'), h('dd', { class: 'overdue-text' }, t.breaches.join('、'))] : null),
-          h('h3', { class: 'muted' }, '修正分类'), labelsForm),
+          isLead() ? [h('h3', { class: 'muted' }, '修正分类'), labelsForm] : null),
         h('section', { class: 'card' }, h('h2', {}, '处理'),
-          h('div', { class: 'row' }, h('label', { for: 'assignee' }, '派给', assignee),
-            h('button', { type: 'button', id: 'assign', onclick: (ev) => act(ev.currentTarget, () => api(`/tickets/${encodeURIComponent(ref)}/assign`, { method: 'POST', body: { assignee: assignee.value.trim() } }), '已派单') }, '派单')),
+          isLead() ? h('div', { class: 'row' }, h('label', { for: 'assignee' }, '派给（员工用户名）', assignee),
+            h('button', { type: 'button', id: 'assign', onclick: (ev) => act(ev.currentTarget, () => api(`/tickets/${encodeURIComponent(ref)}/assign`, { method: 'POST', body: { assignee: assignee.value.trim() } }), '已派单') }, '派单'))
+            : h('p', { class: 'muted' }, '派单由主管操作'),
           h('div', { class: 'row' }, moves)),
         h('section', { class: 'card' }, h('h2', {}, '处理记录'),
-          h('ol', { class: 'history' }, (t.history || []).map((e) => h('li', {}, `${fmtTime(e.at)} ${e.actor}：`, e.to ? `${nameOf('states', e.from)} → ${nameOf('states', e.to)} ` : '', e.note || e.kind)))))));
+          h('ol', { class: 'history' }, (t.history || []).map((e) => h('li', {}, `${fmtTime(e.at)} ${e.actor}：`, e.to ? `${nameOf('states', e.from)} → ${nameOf('states', e.to)} ` : '', e.note || historyKinds[e.kind] || e.kind)))))));
 }
+
+const historyKinds = { state: '', assigned: '派单', draft_ready: '草稿已生成', escalated: '已上报' };
 
 // ---- incidents -----------------------------------------------------------
 
@@ -352,7 +392,7 @@ async function renderIncidents() {
   const cards = (data.incidents || []).map((inc) => {
     const text = h('textarea', { 'aria-label': `给事件 ${inc.ref} 的全部业主回复`, maxlength: 2000 });
     return h('section', { class: 'card', id: `inc-${inc.ref}` },
-      h('h2', {}, `${inc.ref} · ${nameOf('categories', inc.category)} · ${inc.building ? `${inc.building}栋` : inc.area || ''} `, h('span', { class: 'badge' }, inc.state === 'open' ? '处理中' : '已解决')),
+      h('h2', {}, `${inc.ref} · ${nameOf('categories', inc.category)} · ${inc.building ? `${inc.building}栋` : inc.area || ''} `, h('span', { class: 'badge' }, incidentStates[inc.state] || inc.state)),
       h('p', {}, inc.summary),
       h('ul', {}, inc.tickets.map((t) => h('li', {}, h('a', { href: `#/ticket/${encodeURIComponent(t.ref)}` }, t.ref), ` ${place(t)} ${t.problem} · ${t.state_name}`))),
       text,
@@ -407,7 +447,8 @@ async function renderKnowledge(params) {
       aIn.value = e.answer;
       return h('details', { 'data-faq': e.id }, h('summary', {}, e.question, h('span', { class: 'muted' }, ` · ${e.doc}`)),
         h('label', {}, '问题', qIn), h('label', {}, '答案', aIn),
-        h('button', { type: 'button', onclick: (ev) => act(ev.currentTarget, () => api(`/knowledge/faq/${e.id}`, { method: 'PUT', body: { question: qIn.value, answer: aIn.value } }), '常见问题已更新') }, '保存'));
+        isLead() ? h('button', { type: 'button', onclick: (ev) => act(ev.currentTarget, () => api(`/knowledge/faq/${e.id}`, { method: 'PUT', body: { question: qIn.value, answer: aIn.value } }), '常见问题已更新') }, '保存')
+          : h('p', { class: 'muted' }, '修改常见问题需主管权限'));
     }));
   };
   faqFilter.addEventListener('input', drawFAQ);
@@ -417,12 +458,12 @@ async function renderKnowledge(params) {
     const situation = h('input', { placeholder: '适用情形（选填）', maxlength: 100, 'aria-label': `回复 ${r.id} 的适用情形` });
     return h('div', { class: 'hit' }, h('p', {}, r.body), h('span', { class: 'muted' }, `${r.ticket} · ${r.approved_by} · ${fmtTime(r.created_at)} `),
       r.promoted ? h('span', { class: 'badge' }, '已入话术库')
-        : h('span', {}, situation, ' ', h('button', { type: 'button', class: 'secondary', 'data-promote': r.id, onclick: (ev) => act(ev.currentTarget, () => api(`/replies/${r.id}/promote`, { method: 'POST', body: situation.value ? { situation: situation.value } : {} }), '已加入话术库') }, '加入话术库')));
+        : !isLead() ? null : h('span', {}, situation, ' ', h('button', { type: 'button', class: 'secondary', 'data-promote': r.id, onclick: (ev) => act(ev.currentTarget, () => api(`/replies/${r.id}/promote`, { method: 'POST', body: situation.value ? { situation: situation.value } : {} }), '已加入话术库') }, '加入话术库')));
   });
 
   view.replaceChildren(h('h1', {}, '知识库'), search, results,
     h('section', { class: 'card' }, h('h2', {}, '常见问题'), faqFilter, faqList),
-    h('section', { class: 'card' }, h('h2', {}, '上传文档'), upload),
+    isLead() ? h('section', { class: 'card' }, h('h2', {}, '上传文档'), upload) : null,
     h('section', { class: 'card' }, h('h2', {}, '最近批准的回复'), replyList.length ? replyList : h('p', { class: 'muted' }, '暂无')),
     h('section', { class: 'card' }, h('h2', {}, `文档（${docs.documents.length}）`),
       h('table', {}, h('thead', {}, h('tr', {}, ['来源', '标题', '类型', '段落'].map((x) => h('th', { scope: 'col' }, x)))),
@@ -434,8 +475,13 @@ async function renderKnowledge(params) {
 const charts = [];
 
 function chart(title, type, labels, datasets, opts = {}) {
-  const canvas = h('canvas', { role: 'img', 'aria-label': title });
-  const card = h('section', { class: 'card' }, h('h2', {}, title), h('div', { style: null }, canvas));
+  const canvas = h('canvas', { role: 'img', 'aria-label': `${title}（数据见下表）` });
+  // The numbers behind the chart, for screen readers and for reading off.
+  const table = h('details', {}, h('summary', {}, '查看数据'),
+    h('table', {}, h('caption', { class: 'muted' }, title),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '项目'), datasets.map((d) => h('th', { scope: 'col' }, d.label)))),
+      h('tbody', {}, labels.map((l, i) => h('tr', {}, h('th', { scope: 'row' }, l), datasets.map((d) => h('td', {}, d.data[i] ?? '—')))))));
+  const card = h('section', { class: 'card' }, h('h2', {}, title), canvas, table);
   if (window.Chart) {
     charts.push(new window.Chart(canvas, {
       type, data: { labels, datasets },

@@ -35,27 +35,34 @@ function showTickets(list) {
     const li = el('li');
     li.dataset.ref = t.ref;
     li.append(el('span', 'state', t.state_name), el('strong', '', t.ref), el('div', '', t.problem || ''));
-    li.append(el('div', 'sources', `预计 ${new Date(t.resolution_by).toLocaleString('zh-CN', { hour12: false })} 前处理完毕`));
+    li.append(el('div', 'sources', `预计 ${new Date(t.resolution_by).toLocaleString('zh-CN', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false })} 前处理完毕`));
     for (const r of t.replies || []) li.append(el('div', 'reply', r));
     ul.append(li);
   }
   box.hidden = !ul.children.length;
 }
 
+// rendered counts the turns on screen, so that a refresh appends only new
+// ones and screen readers hear only those.
+let rendered = 0;
+
 async function load() {
   const token = localStorage.getItem(KEY);
   if (!token) {
-    addTurn('assistant', '您好，我是物业服务助手。可以问我缴费、装修、停车等问题；报修或投诉请直接描述情况和位置，我会为您登记工单。');
+    if (!rendered) addTurn('assistant', '您好，我是物业服务助手。可以问我缴费、装修、停车等问题；报修或投诉请直接描述情况和位置，我会为您登记工单。');
     return;
   }
   const res = await fetch(`/api/v1/chat/${encodeURIComponent(token)}`);
-  if (!res.ok) {
+  if (res.status === 404) {
+    // The conversation is gone; anything else (busy, offline) is passing.
     localStorage.removeItem(KEY);
-    return load();
+    return;
   }
+  if (!res.ok) return;
   const conv = await res.json();
-  turns.replaceChildren();
-  for (const t of conv.turns) addTurn(t.role, t.body, t.citations, t.ticket);
+  if (!rendered) turns.replaceChildren();
+  for (const t of conv.turns.slice(rendered)) addTurn(t.role, t.body, t.citations, t.ticket);
+  rendered = Math.max(rendered, conv.turns.length);
   showTickets(conv.tickets);
 }
 
@@ -75,8 +82,11 @@ form.addEventListener('submit', async (ev) => {
     });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(body.error || '发送失败，请稍后再试');
+    const fresh = !localStorage.getItem(KEY);
     localStorage.setItem(KEY, body.conversation);
     addTurn('assistant', body.answer, body.citations, body.ticket);
+    // The two turns just shown are stored; the greeting is not.
+    rendered = (fresh ? 0 : rendered) + 2;
     if (body.ticket) await load();
   } catch (e) {
     const li = el('li', 'assistant');
