@@ -1,6 +1,7 @@
 package ticket
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -77,7 +78,32 @@ func MergeTarget(priors []Prior, ownerID int64, text string, received time.Time)
 		return best, false
 	}
 	short := utf8.RuneCountInString(text) <= MergeShort || utf8.RuneCountInString(best.Text) <= MergeShort
+	// A short message about another installation is another problem
+	// ("电梯坏了", then "楼道灯也坏了"), not more of the first.
+	if a, b := facilitiesIn(best.Text), facilitiesIn(text); len(a) > 0 && len(b) > 0 && !overlaps(a, b) {
+		return best, false
+	}
 	return best, short
+}
+
+// facilitiesIn returns the facilities a text names.
+func facilitiesIn(s string) []string {
+	var out []string
+	for _, group := range facilities {
+		if containsAnyOf(s, group) {
+			out = append(out, group[0])
+		}
+	}
+	return out
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // RepeatOf returns the earlier ticket the new one repeats: same category,

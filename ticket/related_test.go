@@ -42,6 +42,12 @@ func TestRelatedTickets(t *testing.T) {
 		if _, ok := MergeTarget([]Prior{prior}, 1, "快来人", now.Add(10*time.Minute)); ok {
 			t.Error("ten minutes later is a new message")
 		}
+		if _, ok := MergeTarget([]Prior{prior}, 1, "楼道灯也坏了", now); ok {
+			t.Error("a short message about another installation is another problem")
+		}
+		if _, ok := MergeTarget([]Prior{prior}, 1, "轿厢里还有人", now); !ok {
+			t.Error("more words about the same lift join the ticket")
+		}
 		taken := prior
 		taken.State = InProgress
 		if _, ok := MergeTarget([]Prior{taken}, 1, "快来人", now); ok {
