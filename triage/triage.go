@@ -365,44 +365,14 @@ type Correction struct {
 func (e *Engine) Correct(res Result, c Correction, received time.Time) (Result, []string, error) {
 	out := res
 	var changed []string
-	if c.Category != "" {
-		v, err := ParseCategory(c.Category)
+	for _, err := range []error{
+		correctOne("category", c.Category, ParseCategory, &out.Category, &out.Confidence.Category, &changed),
+		correctOne("intent", c.Intent, ParseIntent, &out.Intent, &out.Confidence.Intent, &changed),
+		correctOne("urgency", c.Urgency, ParseUrgency, &out.Urgency, &out.Confidence.Urgency, &changed),
+		correctOne("sentiment", c.Sentiment, ParseSentiment, &out.Sentiment, &out.Confidence.Sentiment, &changed),
+	} {
 		if err != nil {
-			return res, nil, badLabel("category", c.Category)
-		}
-		if v != res.Category {
-			out.Category, out.Confidence.Category = v, 1
-			changed = append(changed, "category")
-		}
-	}
-	if c.Intent != "" {
-		v, err := ParseIntent(c.Intent)
-		if err != nil {
-			return res, nil, badLabel("intent", c.Intent)
-		}
-		if v != res.Intent {
-			out.Intent, out.Confidence.Intent = v, 1
-			changed = append(changed, "intent")
-		}
-	}
-	if c.Urgency != "" {
-		v, err := ParseUrgency(c.Urgency)
-		if err != nil {
-			return res, nil, badLabel("urgency", c.Urgency)
-		}
-		if v != res.Urgency {
-			out.Urgency, out.Confidence.Urgency = v, 1
-			changed = append(changed, "urgency")
-		}
-	}
-	if c.Sentiment != "" {
-		v, err := ParseSentiment(c.Sentiment)
-		if err != nil {
-			return res, nil, badLabel("sentiment", c.Sentiment)
-		}
-		if v != res.Sentiment {
-			out.Sentiment, out.Confidence.Sentiment = v, 1
-			changed = append(changed, "sentiment")
+			return res, nil, err
 		}
 	}
 	if c.Risks != nil {
@@ -432,6 +402,23 @@ func (e *Engine) Correct(res Result, c Correction, received time.Time) (Result, 
 	out.Signals = append(slices.Clone(res.Signals), "corrected_by_staff")
 	out.Routing = e.policy.Route(out.Category, out.Urgency, out.Risks, received)
 	return out, changed, nil
+}
+
+// correctOne sets *label to value when value is given and differs, with
+// full confidence, and notes field as changed.
+func correctOne[T ~string](field, value string, parse func(string) (T, error), label *T, conf *float64, changed *[]string) error {
+	if value == "" {
+		return nil
+	}
+	v, err := parse(value)
+	if err != nil {
+		return badLabel(field, value)
+	}
+	if v != *label {
+		*label, *conf = v, 1
+		*changed = append(*changed, field)
+	}
+	return nil
 }
 
 func badLabel(field, value string) error {
