@@ -30,9 +30,10 @@ run: build ## build, start the dev database, load the knowledge base, show sampl
 # The development admin's password; set your own for anything shared.
 DEV_ADMIN_PASSWORD ?= huiyin-dev-admin
 
-test: vet ## vet and run every test, the race detector on the service and the browser tests included
+test: vet ## vet and every test: the race detector on the service, a short pass of every fuzz test, the browser tests
 	$(GO) test -count=1 ./...
 	$(MAKE) race
+	FUZZTIME=2s scripts/fuzz
 	scripts/e2e
 
 race: ## the service's tests under the race detector
@@ -64,11 +65,8 @@ eval: build ## score triage on the held-out split and the real-world set
 bench: ## segmentation and triage benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./triage/ ./knowledge/
 
-fuzz: ## run each fuzz test for a short while
-	$(GO) test -run '^$$' -fuzz FuzzExtractLocation -fuzztime 20s ./triage/
-	$(GO) test -run '^$$' -fuzz FuzzClean -fuzztime 20s ./triage/
-	$(GO) test -run '^$$' -fuzz 'FuzzTriage$$' -fuzztime 20s ./triage/
-	$(GO) test -run '^$$' -fuzz FuzzTriageLine -fuzztime 20s ./cmd/huiyin/
+fuzz: ## run every fuzz test for FUZZTIME each (default 10s; make test runs 2s)
+	scripts/fuzz
 
 # Open-loop load against a running server, e.g. in one shell
 #   make build && export DATABASE_URL="$(scripts/devdb start)" && HUIYIN_INTAKE_PER_MIN=1000000 ./bin/huiyin serve

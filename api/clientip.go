@@ -39,27 +39,32 @@ func (s *server) trusted(a netip.Addr) bool {
 }
 
 // clientIP is the address rate limits, logs and the audit count a
-// request under: the peer's, unless the peer is a trusted proxy. Then it
-// is the rightmost X-Forwarded-For entry that is not itself a trusted
-// proxy: entries to its left were written by the client and prove
-// nothing, so a client cannot pick its own rate-limit bucket.
+// request under; see clientAddr.
 func (s *server) clientIP(c *fiber.Ctx) string {
 	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
 	if !ok {
 		return c.IP()
 	}
+	return clientAddr(peer, c.Get(fiber.HeaderXForwardedFor), s.trusted)
+}
+
+// clientAddr is the peer's address, unless the peer is a trusted proxy.
+// Then it is the rightmost X-Forwarded-For entry that is not itself a
+// trusted proxy: entries to its left were written by the client and prove
+// nothing, so a client cannot pick its own rate-limit bucket.
+func clientAddr(peer netip.Addr, xff string, trusted func(netip.Addr) bool) string {
 	peer = peer.Unmap()
-	if len(s.proxies) == 0 || !s.trusted(peer) {
+	if !trusted(peer) {
 		return peer.String()
 	}
-	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	hops := strings.Split(xff, ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
 			// A malformed hop: nothing to its left can be trusted.
 			break
 		}
-		if !s.trusted(a) {
+		if !trusted(a) {
 			return a.Unmap().String()
 		}
 	}
