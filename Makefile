@@ -23,12 +23,13 @@ run: build ## build, start the dev database, load the knowledge base, show sampl
 	  ./$(BIN) ask --jsonl < examples/questions.jsonl && \
 	  ./$(BIN) draft "楼上每天半夜拖椅子，说了三次了还是这样" && \
 	  ./$(BIN) draft --jsonl < examples/messages.jsonl > /dev/null && echo "drafts for examples/messages.jsonl: ok" && \
-	  { echo "$(DEV_ADMIN_PASSWORD)" | ./$(BIN) user add admin --role admin --name 管理员 2>/dev/null || true; } && \
+	  { out=$$(echo "$(DEV_ADMIN_PASSWORD)" | ./$(BIN) user add admin --role admin --name 管理员 2>&1) || \
+	    case "$$out" in *已存在*) ;; *) echo "$$out" >&2; exit 1 ;; esac; } && \
 	  echo "dev admin: admin / $(DEV_ADMIN_PASSWORD) (development only)" && \
 	  ./$(BIN) serve
 
 # The development admin's password; set your own for anything shared.
-DEV_ADMIN_PASSWORD ?= huiyin-dev-admin
+DEV_ADMIN_PASSWORD ?= huiyin-dev-2026
 
 test: vet ## vet and every test: the race detector on the service, a short pass of every fuzz test, the browser tests
 	$(GO) test -count=1 ./...
