@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -60,5 +64,21 @@ func classify(err error) (int, string, string) {
 			}
 		}
 	}
+	if lostBackend(err) {
+		return fiber.StatusServiceUnavailable, "unavailable", "服务暂时不可用，请稍后重试"
+	}
 	return fiber.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试"
+}
+
+// lostBackend reports whether err is the database (or another backend)
+// going away or not answering in time: a connection refused, reset or
+// closed mid-query, or a request past its deadline. Clients should retry
+// those (503), unlike a bug (500). Checked by shape, so that api needs no
+// driver.
+func lostBackend(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, context.DeadlineExceeded)
 }

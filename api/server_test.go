@@ -84,8 +84,13 @@ const wechatToken = "huiyin-test-token"
 
 func newServer(t *testing.T, cfg api.Config) *server {
 	t.Helper()
+	return newServerOn(t, cfg, dbtest.New(t))
+}
+
+// newServerOn is newServer over a given pool of the test database.
+func newServerOn(t *testing.T, cfg api.Config, pool *pgxpool.Pool) *server {
+	t.Helper()
 	seg, eng := engine(t)
-	pool := dbtest.New(t)
 	kb := kbstore.New(pool)
 	emb, err := knowledge.NewOfflineEmbedder(seg, knowledge.DefaultOfflineDim)
 	if err != nil {

@@ -20,7 +20,12 @@ import (
 // waitDraft polls a ticket until its draft is ready.
 func (s *server) waitDraft(t *testing.T, ref string) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return s.waitDraftWithin(t, ref, 20*time.Second)
+}
+
+func (s *server) waitDraftWithin(t *testing.T, ref string, within time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		_, d, _ := s.do(t, http.MethodGet, "/api/v1/tickets/"+ref, "")
 		if drafts, _ := d["drafts"].([]any); len(drafts) > 0 {
@@ -30,7 +35,7 @@ func (s *server) waitDraft(t *testing.T, ref string) map[string]any {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("no draft for %s within 20s", ref)
+	t.Fatalf("no draft for %s within %s", ref, within)
 	return nil
 }
 

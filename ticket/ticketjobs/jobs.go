@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/huiyin/huiyin"
 	"github.com/huiyin/huiyin/knowledge"
@@ -171,11 +173,43 @@ func NewClient(pool *pgxpool.Pool, store Store, drafter Drafter, metrics *Metric
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
 		Logger:            log.With("component", "jobs"),
+		// Drafts are wanted within minutes, not River's default hours:
+		// retries back off 1 s, 2 s, 4 s … up to 5 minutes, and a job
+		// whose outcome could not be recorded (the database went away as
+		// it ended) runs again after a minute (the rescuer looks every
+		// 30 s) rather than an hour. Jobs are short: a draft makes at most
+		// two model calls of HUIYIN_LLM_TIMEOUT (8 s) each. (Seen in
+		// TestDatabaseOutage: a draft job running when the database went
+		// away can stay "running" past this; not yet understood.)
+		RetryPolicy:          retryPolicy{},
+		JobTimeout:           45 * time.Second,
+		RescueStuckJobsAfter: time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job client: %w", err)
 	}
 	return c, nil
+}
+
+// retryPolicy backs off exponentially from one second to five minutes,
+// with up to a fifth of jitter so that jobs failed together spread out.
+type retryPolicy struct{}
+
+var _ river.ClientRetryPolicy = retryPolicy{}
+
+// MaxRetryDelay bounds the wait before a failed job runs again.
+const MaxRetryDelay = 5 * time.Minute
+
+func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(retryDelay(len(job.Errors) + 1))
+}
+
+func retryDelay(attempt int) time.Duration {
+	d := MaxRetryDelay
+	if attempt < 20 {
+		d = min(time.Second<<(attempt-1), MaxRetryDelay)
+	}
+	return d + time.Duration(rand.Int64N(int64(d/5)+1))
 }
 
 // NewInserter returns a client that only enqueues jobs, for processes that
