@@ -104,6 +104,10 @@ type faqEntry struct {
 	Answer   string `json:"answer"`
 }
 
+func faqEntryOf(ch knowledge.StoredChunk) faqEntry {
+	return faqEntry{ID: ch.ID, Doc: ch.Doc, Source: ch.Source, Category: ch.Category, Question: ch.Question, Answer: ch.Text}
+}
+
 func (s *server) faqEntries(c *fiber.Ctx) error {
 	chunks, err := s.d.Knowledge.ChunksOfKind(c.UserContext(), knowledge.KindFAQ)
 	if err != nil {
@@ -118,7 +122,7 @@ func (s *server) faqEntries(c *fiber.Ctx) error {
 		if q != "" && !strings.Contains(ch.Question, q) && !strings.Contains(ch.Text, q) {
 			continue
 		}
-		out = append(out, faqEntry{ID: ch.ID, Doc: ch.Doc, Source: ch.Source, Category: ch.Category, Question: ch.Question, Answer: ch.Text})
+		out = append(out, faqEntryOf(ch))
 	}
 	return c.JSON(fiber.Map{"entries": out})
 }
@@ -141,7 +145,7 @@ func (s *server) editFAQ(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(faqEntry{ID: ch.ID, Doc: ch.Doc, Source: ch.Source, Category: ch.Category, Question: ch.Question, Answer: ch.Text})
+	return c.JSON(faqEntryOf(ch))
 }
 
 // uploadDocument takes a multipart form with the file in "file" and an

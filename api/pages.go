@@ -19,13 +19,11 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // servePages serves the staff console at /console/ and the owners' chat
 // page at /h5/ from assets; / leads to the console.
 func servePages(app *fiber.App, assets fs.FS) error {
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/", fiber.StatusFound) })
 	for _, dir := range []string{"console", "h5"} {
 		if _, err := fs.Stat(assets, dir+"/index.html"); err != nil {
 			return fmt.Errorf("the page assets lack %s/index.html: %w", dir, err)
 		}
-	}
-	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/", fiber.StatusFound) })
-	for _, dir := range []string{"console", "h5"} {
 		// The pages load their files relative to the directory, so
 		// /h5?owner=… (as a menu link may be written) goes to /h5/?owner=….
 		app.Get("/"+dir, func(c *fiber.Ctx) error {

@@ -15,22 +15,7 @@ import (
 // Incidents lists incidents, open ones first, newest first.
 func (s *Store) Incidents(ctx context.Context, limit int) ([]ticket.Incident, error) {
 	rows, err := s.pool.Query(ctx, `SELECT ref FROM incidents ORDER BY state = 'open' DESC, updated_at DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	out := make([]ticket.Incident, 0, len(refs))
-	for _, ref := range refs {
-		in, err := s.Incident(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, nil
+	return loadEach(ctx, "list incidents", rows, err, s.Incident)
 }
 
 // Incident returns an incident with its tickets.

@@ -67,11 +67,11 @@ func (s *Store) Relabel(ctx context.Context, ref, actor string, correct ticket.C
 		if err := recordEvents(ctx, tx, t.ID, actor, event{kind: "relabeled", note: "人工修正分类：" + describeChanges(before, after, changed)}); err != nil {
 			return err
 		}
+		t.Triage = after
 		switch t.State {
 		case ticket.Resolved, ticket.FollowedUp, ticket.Closed:
 			// Done: the correction is kept for training and analytics,
 			// but nobody is to be chased about it now.
-			t.Triage = after
 			return nil
 		}
 		if after.Escalate && !before.Escalate {
@@ -79,7 +79,6 @@ func (s *Store) Relabel(ctx context.Context, ref, actor string, correct ticket.C
 				return err
 			}
 		}
-		t.Triage = after
 		if after.Deadlines.FirstResponseBy.Equal(before.Deadlines.FirstResponseBy) && after.Deadlines.ResolutionBy.Equal(before.Deadlines.ResolutionBy) {
 			return nil
 		}

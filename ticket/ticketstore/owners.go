@@ -70,22 +70,7 @@ func (s *Store) Owners(ctx context.Context, q string, limit int) ([]ticket.Owner
 		   OR EXISTS (SELECT FROM owner_units ou JOIN units u ON u.id = ou.unit_id
 		              WHERE ou.owner_id = o.id AND (u.building || u.unit || u.room) LIKE $2)
 		ORDER BY o.provisional DESC, o.id DESC LIMIT $3`, q, like, limit)
-	if err != nil {
-		return nil, fmt.Errorf("search owners: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("search owners: %w", err)
-	}
-	out := make([]ticket.Owner, 0, len(ids))
-	for _, id := range ids {
-		o, err := s.owner(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
+	return loadEach(ctx, "search owners", rows, err, s.owner)
 }
 
 // UpdateOwner changes an owner's record; the change is recorded in the

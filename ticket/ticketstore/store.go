@@ -137,3 +137,25 @@ func (s *Store) History(ctx context.Context, ref string) ([]ticket.Event, error)
 		return e, err
 	})
 }
+
+// loadEach collects the keys a listing query returns and loads the record
+// of each with load, in the query's order. (One query per record: the
+// listings are short, and the loaders assemble nested records.)
+func loadEach[K, V any](ctx context.Context, what string, rows pgx.Rows, err error, load func(context.Context, K) (V, error)) ([]V, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[K])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out := make([]V, 0, len(keys))
+	for _, k := range keys {
+		v, err := load(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
