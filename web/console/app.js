@@ -380,10 +380,16 @@ async function renderTicket(ref) {
             : h('p', { class: 'muted' }, '派单由主管操作'),
           h('div', { class: 'row' }, moves)),
         h('section', { class: 'card' }, h('h2', {}, '处理记录'),
-          h('ol', { class: 'history' }, (t.history || []).map((e) => h('li', {}, `${fmtTime(e.at)} ${e.actor}：`, e.to ? `${nameOf('states', e.from)} → ${nameOf('states', e.to)} ` : '', e.note || historyKinds[e.kind] || e.kind)))))));
+          h('ol', { class: 'history' }, (t.history || []).map((e) => h('li', {}, `${fmtTime(e.at)} ${e.actor}：`, e.to ? `${nameOf('states', e.from)} → ${nameOf('states', e.to)} ` : '', e.note || (historyKinds[e.kind] ?? e.kind))))))));
 }
 
-const historyKinds = { state: '', assigned: '派单', draft_ready: '草稿已生成', escalated: '已上报' };
+// What an event without a note says; a state change shows its states.
+const historyKinds = {
+  state: '', created: '创建', assigned: '派单', draft: '草稿已生成', draft_requested: '请求重新生成草稿',
+  draft_rejected: '驳回草稿', reply: '发送回复', escalated: '已上报', sla_breach: '超时', merged: '合并消息',
+  repeat: '重复反映', vulnerable: '特殊关怀', incident: '并入事件', relabeled: '修正分类',
+  follow_up_scheduled: '安排回访', follow_up_due: '回访到期',
+};
 
 // ---- incidents -----------------------------------------------------------
 
