@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,12 +54,15 @@ type env struct {
 // session, so prepared statements would collide.
 const devDatabaseURL = "postgresql://postgres:postgres@127.0.0.1:5433/postgres?sslmode=disable&default_query_exec_mode=exec"
 
-func loadEnv(getenv func(string) string) env {
+// loadEnv reads the configuration. A value that is set but malformed is
+// an error naming the variable, never silently the default: a typo in
+// HUIYIN_LLM_TIMEOUT must not quietly become 8s.
+func loadEnv(getenv func(string) string) (env, error) {
 	e := env{
 		cacheDir: getenv("HUIYIN_CACHE_DIR"),
 		policy:   getenv("HUIYIN_POLICY"),
 		embedder: getenv("HUIYIN_EMBEDDER"),
-		logLevel: getenv("HUIYIN_LOG_LEVEL"),
+		logLevel: strings.ToLower(strings.TrimSpace(getenv("HUIYIN_LOG_LEVEL"))),
 		timezone: getenv("HUIYIN_TIMEZONE"),
 
 		databaseURL: getenv("DATABASE_URL"),
@@ -73,8 +77,37 @@ func loadEnv(getenv func(string) string) env {
 		wechatAppID:  getenv("HUIYIN_WECHAT_APPID"),
 		wechatAESKey: getenv("HUIYIN_WECHAT_AES_KEY"),
 	}
-	e.jobWorkers, _ = strconv.Atoi(getenv("HUIYIN_JOB_WORKERS"))
-	e.intakePerMin, _ = strconv.Atoi(getenv("HUIYIN_INTAKE_PER_MIN"))
+	var errs []error
+	count := func(name string, dst *int) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return // the default, applied where the value is used
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%w: %s=%q is not a positive whole number", huiyin.ErrInvalid, name, v))
+			return
+		}
+		*dst = n
+	}
+	count("HUIYIN_JOB_WORKERS", &e.jobWorkers)
+	count("HUIYIN_INTAKE_PER_MIN", &e.intakePerMin)
+	// openKB reports a missing dimension for the openai embedder.
+	count("HUIYIN_EMBED_DIM", &e.embedDim)
+	e.llmTimeout = 8 * time.Second
+	if v := strings.TrimSpace(getenv("HUIYIN_LLM_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%w: HUIYIN_LLM_TIMEOUT=%q is not a positive duration such as 8s", huiyin.ErrInvalid, v))
+		} else {
+			e.llmTimeout = d
+		}
+	}
+	switch e.logLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("%w: HUIYIN_LOG_LEVEL=%q (debug, info, warn or error)", huiyin.ErrInvalid, e.logLevel))
+	}
 	for _, p := range strings.Split(getenv("HUIYIN_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			e.trustedProxies = append(e.trustedProxies, p)
@@ -85,13 +118,6 @@ func loadEnv(getenv func(string) string) env {
 	}
 	if e.databaseURL == "" {
 		e.databaseURL = devDatabaseURL
-	}
-	// Malformed numbers fall back to the defaults; openKB reports a
-	// missing dimension for the openai embedder.
-	e.embedDim, _ = strconv.Atoi(getenv("HUIYIN_EMBED_DIM"))
-	e.llmTimeout, _ = time.ParseDuration(getenv("HUIYIN_LLM_TIMEOUT"))
-	if e.llmTimeout <= 0 {
-		e.llmTimeout = 8 * time.Second
 	}
 	if e.timezone == "" {
 		e.timezone = "Asia/Shanghai"
@@ -106,7 +132,7 @@ func loadEnv(getenv func(string) string) env {
 	if e.embedder == "" {
 		e.embedder = "offline"
 	}
-	return e
+	return e, errors.Join(errs...)
 }
 
 // llmConfig is the OpenAI-compatible endpoint's configuration.
@@ -129,7 +155,7 @@ func (e env) location() (*time.Location, error) {
 
 func (e env) logger(w io.Writer) *slog.Logger {
 	level := slog.LevelWarn
-	switch strings.ToLower(e.logLevel) {
+	switch e.logLevel {
 	case "debug":
 		level = slog.LevelDebug
 	case "info":

@@ -65,8 +65,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	env := loadEnv(getenv)
-	var err error
+	env, err := loadEnv(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "huiyin: %v\n", err)
+		return exitUsage
+	}
 	switch args[0] {
 	case "triage":
 		err = cmdTriage(ctx, env, args[1:], stdin, stdout, stderr)

@@ -211,6 +211,37 @@ func TestEvalAndTrain(t *testing.T) {
 	}
 }
 
+// TestEnvironment: every variable has its default when unset, and a
+// malformed value stops the command with the variable's name instead of
+// quietly becoming the default.
+func TestEnvironment(t *testing.T) {
+	e, err := loadEnv(testEnv(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.addr != ":8080" || e.llmTimeout != 8*time.Second || e.timezone != "Asia/Shanghai" || e.embedder != "offline" ||
+		e.databaseURL != devDatabaseURL || e.jobWorkers != 0 || e.intakePerMin != 0 || len(e.trustedProxies) != 0 {
+		t.Errorf("defaults: %+v", e)
+	}
+	e, err = loadEnv(testEnv(t, map[string]string{"HUIYIN_LLM_TIMEOUT": "2s", "HUIYIN_JOB_WORKERS": " 8 ",
+		"HUIYIN_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,", "HUIYIN_LOG_LEVEL": "Info"}))
+	if err != nil || e.llmTimeout != 2*time.Second || e.jobWorkers != 8 || len(e.trustedProxies) != 2 || e.logLevel != "info" {
+		t.Errorf("set: %+v %v", e, err)
+	}
+	for name, value := range map[string]string{
+		"HUIYIN_LLM_TIMEOUT":    "8",
+		"HUIYIN_JOB_WORKERS":    "four",
+		"HUIYIN_INTAKE_PER_MIN": "-5",
+		"HUIYIN_EMBED_DIM":      "1.5",
+		"HUIYIN_LOG_LEVEL":      "verbose",
+	} {
+		code, _, errOut := runCmd(t, "", map[string]string{name: value}, "triage", "电梯坏了")
+		if code != exitUsage || !strings.Contains(errOut, name) || !strings.Contains(errOut, value) {
+			t.Errorf("%s=%q: exit %d, %q", name, value, code, errOut)
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	if code, out, _ := runCmd(t, "", nil, "version"); code != exitOK || !strings.HasPrefix(out, "huiyin ") {
 		t.Fatalf("version: %d %q", code, out)
@@ -223,7 +254,10 @@ func FuzzTriageLine(f *testing.F) {
 	for _, s := range []string{`{"id":"a","text":"电梯坏了"}`, `{"id":1}`, `not json`, `{"id":"x","text":"\u0000"}`, `{"id":"y","text":"ok","received_at":"bad"}`, `{"id":"z","text":"` + strings.Repeat("a", 100) + `"}`, `[]`, `{"id":{"nested":true},"text":"x"}`} {
 		f.Add([]byte(s))
 	}
-	e := loadEnv(testEnv(f, nil))
+	e, err := loadEnv(testEnv(f, nil))
+	if err != nil {
+		f.Fatal(err)
+	}
 	deps, err := buildTriageDeps(e, "", "offline")
 	if err != nil {
 		f.Fatal(err)

@@ -61,9 +61,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// DraftTimeout bounds one drafting job, the chat model included.
-const DraftTimeout = 2 * time.Minute
-
 type draftWorker struct {
 	river.WorkerDefaults[ticket.DraftJob]
 	store   Store
@@ -71,8 +68,6 @@ type draftWorker struct {
 	metrics *Metrics
 	log     *slog.Logger
 }
-
-func (w *draftWorker) Timeout(*river.Job[ticket.DraftJob]) time.Duration { return DraftTimeout }
 
 func (w *draftWorker) Work(ctx context.Context, job *river.Job[ticket.DraftJob]) error {
 	in, err := w.store.DraftInput(ctx, job.Args.TicketID)
@@ -147,6 +142,13 @@ func (w *followUpWorker) Work(ctx context.Context, job *river.Job[ticket.FollowU
 type Config struct {
 	Workers      int           // concurrent jobs (default 4)
 	PollInterval time.Duration // how often to look for due jobs (default 500ms)
+	// JobTimeout bounds one run of a job (default 45s). A draft makes at
+	// most two model calls of HUIYIN_LLM_TIMEOUT (8 s) each.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before it is taken
+	// to be orphaned (its process was killed, or the database went away
+	// as it ended) and run again (default 1 min; at least JobTimeout).
+	RescueAfter time.Duration
 }
 
 // NewClient returns a River client that works the ticket jobs. It polls
@@ -162,6 +164,13 @@ func NewClient(pool *pgxpool.Pool, store Store, drafter Drafter, metrics *Metric
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = 45 * time.Second
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = time.Minute
+	}
+	cfg.RescueAfter = max(cfg.RescueAfter, cfg.JobTimeout)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &draftWorker{store: store, drafter: drafter, metrics: metrics, log: log})
 	river.AddWorker(workers, &deadlineWorker{store: store, metrics: metrics, log: log})
@@ -174,16 +183,17 @@ func NewClient(pool *pgxpool.Pool, store Store, drafter Drafter, metrics *Metric
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
 		Logger:            log.With("component", "jobs"),
 		// Drafts are wanted within minutes, not River's default hours:
-		// retries back off 1 s, 2 s, 4 s … up to 5 minutes, and a job
-		// whose outcome could not be recorded (the database went away as
-		// it ended) runs again after a minute (the rescuer looks every
-		// 30 s) rather than an hour. Jobs are short: a draft makes at most
-		// two model calls of HUIYIN_LLM_TIMEOUT (8 s) each. (Seen in
-		// TestDatabaseOutage: a draft job running when the database went
-		// away can stay "running" past this; not yet understood.)
+		// retries back off 1 s, 2 s, 4 s … up to 5 minutes, and an
+		// orphaned job runs again after RescueAfter rather than an hour.
+		// The rescuer runs on the leader only, every 30 s, and a killed
+		// leader's lease lasts about 15 s, so an orphaned draft waits up
+		// to RescueAfter + 30 s + 15 s (about 105 s by default). No worker
+		// may set its own longer Timeout: the rescuer leaves a job alone
+		// until that has passed (a 2-minute draft timeout once kept
+		// orphaned drafts waiting 2.5 minutes; TestKilledMidDraft).
 		RetryPolicy:          retryPolicy{},
-		JobTimeout:           45 * time.Second,
-		RescueStuckJobsAfter: time.Minute,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job client: %w", err)
