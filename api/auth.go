@@ -1,13 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -107,12 +110,48 @@ func decode(c *fiber.Ctx, v any) error {
 	if ct := c.Get(fiber.HeaderContentType); !strings.HasPrefix(strings.ToLower(ct), fiber.MIMEApplicationJSON) {
 		return fmt.Errorf("%w: 请求须为 JSON（Content-Type: application/json）", huiyin.ErrInvalid)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	body := c.Body()
+	if err := checkBody(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: 请求体不是有效的 JSON 对象（%s）", huiyin.ErrInvalid, jsonProblem(err))
 	}
+	// One object: anything after it would otherwise be silently dropped.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: 请求体不是有效的 JSON 对象（对象之后还有多余内容）", huiyin.ErrInvalid)
+	}
+	if hasNUL(body) {
+		return fmt.Errorf("%w: 请求内容含有不允许的控制字符（U+0000 空字符）", huiyin.ErrInvalid)
+	}
 	return nil
+}
+
+// checkBody refuses a body that is not UTF-8, which the JSON decoder
+// would otherwise turn silently into U+FFFD.
+func checkBody(body []byte) error {
+	if !utf8.Valid(body) {
+		return fmt.Errorf("%w: 请求体不是有效的 UTF-8 文本", huiyin.ErrInvalid)
+	}
+	return nil
+}
+
+// hasNUL reports whether a JSON text holds the escape \u0000 (JSON can
+// carry U+0000 only escaped): PostgreSQL cannot store it in text, so it
+// is refused up front rather than failing the query.
+func hasNUL(body []byte) bool {
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if i+5 < len(body) && body[i+1] == 'u' && string(body[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // the escaped character: \\u0000 is a backslash and text
+	}
+	return false
 }
 
 func jsonProblem(err error) string {
@@ -122,6 +161,9 @@ func jsonProblem(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return "须为 JSON 对象"
+		}
 		return "字段 " + te.Field + " 类型错误"
 	}
 	return "格式错误"

@@ -31,6 +31,9 @@ type Conversations interface {
 	AddTurns(ctx context.Context, conversationID int64, turns ...ticket.Turn) error
 }
 
+// chatIDPrefix marks the web chat's message ids at intake.
+const chatIDPrefix = "chat-"
+
 type chatRequest struct {
 	Conversation string  `json:"conversation"`
 	Owner        string  `json:"owner"`
@@ -65,7 +68,9 @@ func (s *server) chat(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if len([]rune(req.Owner)) > ticket.MaxOwnerRef || len([]rune(req.MessageID)) > ticket.MaxIDRunes {
+	// Checked before the conversation is started: the message id becomes
+	// "chat-" + message_id at intake.
+	if len([]rune(req.Owner)) > ticket.MaxOwnerRef || len([]rune(req.MessageID)) > ticket.MaxIDRunes-len(chatIDPrefix) {
 		return fmt.Errorf("%w: owner 或 message_id 过长", huiyin.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
@@ -91,6 +96,7 @@ func (s *server) chat(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.m.answered(ans)
 	resp := chatResponse{Conversation: token, Citations: []knowledge.Citation{}, Source: ans.Source}
 	if !ans.Handoff && ans.Source == "faq" && !ans.Report {
 		resp.Answer, resp.Citations = ans.Answer, ans.Citations
@@ -101,7 +107,7 @@ func (s *server) chat(c *fiber.Ctx) error {
 			id = randomHex(12)
 		}
 		rec, err := s.d.Intake.Receive(ctx, ticket.Message{
-			Channel: ticket.Web, ChannelMsgID: "chat-" + id, OwnerRef: conv.OwnerRef, Text: text, Received: now,
+			Channel: ticket.Web, ChannelMsgID: chatIDPrefix + id, OwnerRef: conv.OwnerRef, Text: text, Received: now,
 		})
 		if err != nil {
 			return err

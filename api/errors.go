@@ -49,6 +49,8 @@ func classify(err error) (int, string, string) {
 			return fe.Code, "not_found", "接口不存在"
 		case fiber.StatusMethodNotAllowed:
 			return fe.Code, "method_not_allowed", "不支持该请求方法"
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			return fe.Code, "too_large", "请求网址或请求头过长"
 		}
 		if fe.Code < 500 {
 			return fe.Code, "bad_request", "请求无效"
@@ -58,7 +60,9 @@ func classify(err error) (int, string, string) {
 		if errors.Is(err, s.err) {
 			switch s.status {
 			case fiber.StatusBadRequest, fiber.StatusNotFound, fiber.StatusConflict, fiber.StatusUnauthorized, fiber.StatusForbidden:
-				return s.status, s.code, strings.TrimPrefix(err.Error(), s.err.Error()+": ")
+				// The sentinel's English words go, wherever the wrapping put
+				// them ("a.pdf: invalid input: 不支持的文件格式").
+				return s.status, s.code, strings.Replace(err.Error(), s.err.Error()+": ", "", 1)
 			case fiber.StatusServiceUnavailable:
 				return s.status, s.code, "服务暂时不可用，请稍后重试"
 			}

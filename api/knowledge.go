@@ -50,7 +50,10 @@ func (s *server) searchKnowledge(c *fiber.Ctx) error {
 	if q == "" {
 		return fmt.Errorf("%w: 请输入要搜索的问题", huiyin.ErrInvalid)
 	}
-	if !utf8.ValidString(q) || utf8.RuneCountInString(q) > 500 {
+	if !utf8.ValidString(q) {
+		return fmt.Errorf("%w: 搜索内容不是有效的 UTF-8 文本", huiyin.ErrInvalid)
+	}
+	if utf8.RuneCountInString(q) > 500 {
 		return fmt.Errorf("%w: 搜索内容最多 500 个字符", huiyin.ErrInvalid)
 	}
 	var kinds []knowledge.Kind
@@ -78,6 +81,7 @@ func (s *server) searchKnowledge(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		s.m.answered(a)
 		resp["answer"] = a
 	}
 	return c.JSON(resp)

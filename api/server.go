@@ -118,7 +118,11 @@ func New(cfg Config, d Deps) (*fiber.App, error) {
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
-		ErrorHandler:          errorHandler(d.Log),
+		// Room for a search of 500 Chinese characters in the URL (4.5 KB
+		// percent-encoded) besides the headers; the default 4 KiB refused
+		// it as 431.
+		ReadBufferSize: 16 << 10,
+		ErrorHandler:   errorHandler(d.Log),
 	})
 	// Bodies are held to BodyLimit as they are read, before any handler
 	// runs; only a knowledge-base upload may be larger, and take longer.
@@ -265,10 +269,17 @@ func requestID(c *fiber.Ctx) string {
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, code, msg := classify(err)
-		if status >= 500 {
-			log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+		id := requestID(c)
+		if id == "" {
+			// Refused before the middleware ran (a body or header over its
+			// limit): the caller still gets an id to quote.
+			id = requestid.ConfigDefault.Generator()
+			c.Set(fiber.HeaderXRequestID, id)
 		}
-		return c.Status(status).JSON(errorBody{Error: msg, Code: code, RequestID: requestID(c)})
+		if status >= 500 {
+			log.Error("request failed", "request_id", id, "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		return c.Status(status).JSON(errorBody{Error: msg, Code: code, RequestID: id})
 	}
 }
 
@@ -299,11 +310,22 @@ type messageResponse struct {
 func postMessage(in Intake, cfg Config, m *metrics) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req messageRequest
+		if err := checkBody(c.Body()); err != nil {
+			return err
+		}
 		if err := json.Unmarshal(c.Body(), &req); err != nil {
 			return fmt.Errorf("%w: 请求体不是有效的 JSON 对象", huiyin.ErrInvalid)
 		}
 		if req.Text == nil {
 			return fmt.Errorf("%w: 缺少 text 字段", huiyin.ErrInvalid)
+		}
+		// The text is cleaned by intake (a control character becomes a
+		// space); the other fields are stored as sent, and PostgreSQL
+		// cannot store U+0000.
+		for _, f := range []string{req.Channel, req.MessageID, req.Owner, req.Location, req.Contact} {
+			if strings.ContainsRune(f, 0) {
+				return fmt.Errorf("%w: channel、message_id、owner、location、contact 不能含有控制字符（U+0000 空字符）", huiyin.ErrInvalid)
+			}
 		}
 		msg := ticket.Message{
 			Channel: ticket.Channel(req.Channel), ChannelMsgID: req.MessageID, OwnerRef: req.Owner,
@@ -335,7 +357,13 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	tickets  *prometheus.CounterVec
 	chat     *prometheus.CounterVec
+	answers  *prometheus.CounterVec
 	wechat   *prometheus.CounterVec
+}
+
+// answered counts how the assistant answered.
+func (m *metrics) answered(a knowledge.Answer) {
+	m.answers.WithLabelValues(a.Source, strconv.FormatBool(a.Fallback != "")).Inc()
 }
 
 func newMetrics(reg *prometheus.Registry, desk Desk, log *slog.Logger) *metrics {
@@ -354,10 +382,14 @@ func newMetrics(reg *prometheus.Registry, desk Desk, log *slog.Logger) *metrics 
 	m.chat = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "huiyin_chat_answers_total", Help: "Web chat questions, answered from the FAQ or handed off to staff.",
 	}, []string{"outcome"})
+	m.answers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "huiyin_assistant_answers_total",
+		Help: "Questions the assistant answered (web chat, console), by source (faq, grounded, llm, handoff) and whether a configured chat model failed and the offline answer was used.",
+	}, []string{"source", "fallback"})
 	m.wechat = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "huiyin_wechat_messages_total", Help: "WeChat callback requests by outcome.",
 	}, []string{"outcome"})
-	reg.MustRegister(m.requests, m.latency, m.tickets, m.chat, m.wechat)
+	reg.MustRegister(m.requests, m.latency, m.tickets, m.chat, m.answers, m.wechat)
 	if desk != nil {
 		reg.MustRegister(&stateCollector{desk: desk, log: log})
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -35,7 +36,12 @@ import (
 	"github.com/huiyin/huiyin/web"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	if url := os.Getenv(drafterChildEnv); url != "" {
+		os.Exit(drafterChild(url)) // TestKilledMidDraft's process to kill
+	}
+	dbtest.Main(m)
+}
 
 var (
 	engOnce sync.Once
@@ -46,6 +52,14 @@ var (
 
 func engine(t *testing.T) (*triage.Segmenter, *triage.Engine) {
 	t.Helper()
+	seg, eng, err := loadEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seg, eng
+}
+
+func loadEngine() (*triage.Segmenter, *triage.Engine, error) {
 	engOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "huiyin-api-test-")
 		if err != nil {
@@ -58,10 +72,7 @@ func engine(t *testing.T) (*triage.Segmenter, *triage.Engine) {
 		}
 		eng, engErr = triage.New(context.Background(), triage.Config{Segmenter: seg})
 	})
-	if engErr != nil {
-		t.Fatal(engErr)
-	}
-	return seg, eng
+	return seg, eng, engErr
 }
 
 // server is the whole service over the test database: intake, the desk,
@@ -90,6 +101,23 @@ func newServer(t *testing.T, cfg api.Config) *server {
 // newServerOn is newServer over a given pool of the test database.
 func newServerOn(t *testing.T, cfg api.Config, pool *pgxpool.Pool) *server {
 	t.Helper()
+	return newServerWith(t, cfg, serverParts{pool: pool})
+}
+
+// serverParts are what a test may put in place of the defaults.
+type serverParts struct {
+	pool      *pgxpool.Pool             // nil: a fresh test database
+	chat      knowledge.Completer       // nil: offline drafts and answers
+	assistant knowledge.AssistantConfig // the chat timeout, thresholds
+	jobs      ticketjobs.Config         // zero: polling every 50 ms
+}
+
+func newServerWith(t *testing.T, cfg api.Config, parts serverParts) *server {
+	t.Helper()
+	pool := parts.pool
+	if pool == nil {
+		pool = dbtest.New(t)
+	}
 	seg, eng := engine(t)
 	kb := kbstore.New(pool)
 	emb, err := knowledge.NewOfflineEmbedder(seg, knowledge.DefaultOfflineDim)
@@ -97,10 +125,13 @@ func newServerOn(t *testing.T, cfg api.Config, pool *pgxpool.Pool) *server {
 		t.Fatal(err)
 	}
 	retr := knowledge.NewRetriever(kb, emb, seg, eng, knowledge.RetrieverConfig{})
-	assistant := knowledge.NewAssistant(knowledge.AssistantConfig{}, eng, retr, kb, seg, nil, nil)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	jobs, err := ticketjobs.NewClient(pool, ticketstore.New(pool, nil), assistant, ticketjobs.NewMetrics(prometheus.NewRegistry()),
-		ticketjobs.Config{PollInterval: 50 * time.Millisecond}, log)
+	assistant := knowledge.NewAssistant(parts.assistant, eng, retr, kb, seg, parts.chat, log)
+	// One registry for the API and the jobs, as serve has, so /metrics
+	// shows both.
+	registry := prometheus.NewRegistry()
+	jobs, err := ticketjobs.NewClient(pool, ticketstore.New(pool, nil), assistant, ticketjobs.NewMetrics(registry),
+		cmp.Or(parts.jobs, ticketjobs.Config{PollInterval: 50 * time.Millisecond}), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +155,7 @@ func newServerOn(t *testing.T, cfg api.Config, pool *pgxpool.Pool) *server {
 		}),
 		WeChat:   api.WeChatConfig{Token: wechatToken},
 		Ready:    func(ctx context.Context) error { return db.Ready(ctx, pool) },
-		Registry: prometheus.NewRegistry(),
+		Registry: registry,
 		Log:      log,
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -56,6 +57,18 @@ func (h *wechatHandler) forbidden(c *fiber.Ctx, err error) error {
 	return c.Status(fiber.StatusForbidden).SendString("forbidden")
 }
 
+// malformed answers a body the wechat package could not read: its
+// detail (English, about XML or the cipher) goes to the log, a clear
+// message to the caller.
+func (h *wechatHandler) malformed(c *fiber.Ctx, msg string, err error) error {
+	if !errors.Is(err, huiyin.ErrInvalid) {
+		return err
+	}
+	h.s.log.Warn("wechat callback malformed", "request_id", requestID(c), "ip", h.s.clientIP(c), "err", err)
+	h.s.m.wechat.WithLabelValues("malformed").Inc()
+	return fmt.Errorf("%w: %s", huiyin.ErrInvalid, msg)
+}
+
 // receive takes a pushed message: the signature is checked on every
 // request, the message stored (once per MsgId) and answered with a passive
 // reply inside WeChat's time limit. A failure to store answers 503, so
@@ -73,7 +86,7 @@ func (h *wechatHandler) receive(c *fiber.Ctx) error {
 		}
 		enc, err := wechat.EncryptedEnvelope(body)
 		if err != nil {
-			return err
+			return h.malformed(c, "微信加密消息格式无效（须为含 Encrypt 的 XML）", err)
 		}
 		if err := h.verify.CheckMsg(c.Query("msg_signature"), ts, nonce, enc); err != nil {
 			return h.forbidden(c, err)
@@ -82,12 +95,12 @@ func (h *wechatHandler) receive(c *fiber.Ctx) error {
 			if errors.Is(err, wechat.ErrSignature) {
 				return h.forbidden(c, err)
 			}
-			return err
+			return h.malformed(c, "微信加密消息无法解密", err)
 		}
 	}
 	msg, err := wechat.Parse(body)
 	if err != nil {
-		return err
+		return h.malformed(c, "微信消息格式无效（须为含 FromUserName 和 MsgType 的 XML）", err)
 	}
 	reply, err := h.handle(c, msg)
 	if err != nil {

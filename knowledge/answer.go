@@ -84,6 +84,9 @@ type Answer struct {
 	// repair) that an FAQ entry answers with advice: the advice is sound,
 	// but the problem still needs a ticket.
 	Report bool `json:"report,omitempty"`
+	// Fallback says why a configured chat model's answer was not used
+	// (down, too slow, malformed output) and the offline answer was given.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // Kinds the chatbot answers from: never the script library, which is for
@@ -148,6 +151,7 @@ func (a *Assistant) Ask(ctx context.Context, question string, received time.Time
 			ans.Answer, ans.Source, ans.Citations = out, "llm", cites
 			return ans, nil
 		} else {
+			ans.Fallback = err.Error()
 			a.log.Warn("chat model answer failed; answering offline", "model", a.chat.Name(), "err", err)
 		}
 	}
