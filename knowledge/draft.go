@@ -296,15 +296,22 @@ var maskedToken = regexp.MustCompile(`【[^【】]{1,8}】`)
 // ownerWords is the problem phrase safe to quote back: other people's
 // phone numbers, plates and ID numbers are taken out, and trailing
 // particles trimmed.
+// markupTag matches a tag, whole or cut: <x>, </x>, <x, x>.
+var markupTag = regexp.MustCompile(`[<＜]/?[A-Za-z_][\w-]*\s*/?[>＞]?|/?[A-Za-z_][\w-]*\s*/?[>＞]`)
+
 func ownerWords(problem string) string {
 	masked, m := Mask(problem)
 	if m.Len() > 0 {
 		problem = maskedToken.ReplaceAllString(masked, "")
 	}
+	// An injected tag (</owner_message>, or its tail when the problem
+	// was cut from inside it) is not the owner's words.
+	problem = markupTag.ReplaceAllString(problem, "")
 	problem = strings.TrimRight(strings.TrimSpace(problem), "了啊呀吧吗呢的，,。!！?？~～")
-	// Words that dictate the reply, or quote something, are not the
-	// problem: a reply never repeats them.
-	if strings.ContainsAny(problem, "“”\"'「」") || containsAny(problem, forbiddenPhrases) || containsAny(strings.ToLower(problem), []string{"回复", "写上", "指令", "提示词", "ai", "扮演", "角色", "系统", "限制", "忽略"}) {
+	// Words that dictate the reply, quote something or carry markup
+	// (an injected </owner_message>) are not the problem: a reply never
+	// repeats them.
+	if strings.ContainsAny(problem, "“”\"'「」<>＜＞{}") || containsAny(problem, forbiddenPhrases) || containsAny(strings.ToLower(problem), []string{"回复", "写上", "指令", "提示词", "ai", "扮演", "角色", "系统", "限制", "忽略"}) {
 		return ""
 	}
 	if utf8.RuneCountInString(problem) < 2 {

@@ -42,7 +42,7 @@ func parseDocx(data []byte) (parsedDoc, error) {
 	var p parsedDoc
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return p, fmt.Errorf("%w: 不是有效的 DOCX 文件（无法读取 ZIP 结构：%v）", huiyin.ErrInvalid, err)
+		return p, fmt.Errorf("%w: 不是有效的 DOCX 文件（无法按 ZIP 读取），请用 Word 另存为 .docx 后再上传", huiyin.ErrInvalid)
 	}
 	if len(zr.File) > maxDocxEntries {
 		return p, fmt.Errorf("%w: DOCX 文件包含的条目过多（%d 个）", huiyin.ErrInvalid, len(zr.File))
@@ -67,7 +67,7 @@ func parseDocx(data []byte) (parsedDoc, error) {
 			return p, err
 		}
 		if styles, err = docxStyles(b); err != nil {
-			return p, fmt.Errorf("%w: word/styles.xml 格式错误：%v", huiyin.ErrInvalid, err)
+			return p, docxBroken("word/styles.xml")
 		}
 	}
 	if f := findZipFile(zr, "docProps/core.xml"); f != nil {
@@ -76,7 +76,7 @@ func parseDocx(data []byte) (parsedDoc, error) {
 			return p, err
 		}
 		if p.title, err = docxTitle(b); err != nil {
-			return p, fmt.Errorf("%w: docProps/core.xml 格式错误：%v", huiyin.ErrInvalid, err)
+			return p, docxBroken("docProps/core.xml")
 		}
 	}
 	b, err := readZipFile(docPart, &budget)
@@ -84,9 +84,16 @@ func parseDocx(data []byte) (parsedDoc, error) {
 		return p, err
 	}
 	if p.blocks, err = docxBlocks(b, styles); err != nil {
-		return p, fmt.Errorf("%w: word/document.xml 格式错误：%v", huiyin.ErrInvalid, err)
+		return p, docxBroken("word/document.xml")
 	}
 	return p, nil
+}
+
+// docxBroken says which part of a Word file cannot be read, in words for
+// the staff member uploading it: the parser's own error (English, about
+// XML or deflate offsets) would not help them.
+func docxBroken(part string) error {
+	return fmt.Errorf("%w: DOCX 文件已损坏，%s 格式错误，请用 Word 另存为 .docx 后再上传", huiyin.ErrInvalid, part)
 }
 
 // findZipFile finds an entry by name, ignoring case as a fallback.
@@ -108,12 +115,12 @@ func findZipFile(zr *zip.Reader, name string) *zip.File {
 func readZipFile(f *zip.File, budget *int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: 无法读取 DOCX 中的 %s：%v", huiyin.ErrInvalid, f.Name, err)
+		return nil, docxBroken(f.Name)
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, *budget+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: 无法读取 DOCX 中的 %s：%v", huiyin.ErrInvalid, f.Name, err)
+		return nil, docxBroken(f.Name)
 	}
 	if int64(len(b)) > *budget {
 		return nil, errDocxBudget

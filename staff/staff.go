@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -99,6 +100,19 @@ func CheckPasswordStrength(password, username string) error {
 	}
 	if strings.Contains(strings.ToLower(password), username) {
 		return fmt.Errorf("%w: 密码不能包含用户名", huiyin.ErrInvalid)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range password {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: 密码不能含有控制字符", huiyin.ErrInvalid)
+		}
+		if !unicode.IsSpace(r) {
+			distinct[r] = true
+		}
+	}
+	// Ten spaces, or "aaaaaaaaaa", pass the length rule but not a guess.
+	if len(distinct) < 4 {
+		return fmt.Errorf("%w: 密码过于简单（至少含 4 个不同的非空白字符）", huiyin.ErrInvalid)
 	}
 	return nil
 }

@@ -37,6 +37,11 @@ func TestNewMemberValidate(t *testing.T) {
 		{"short password", func(n *NewMember) { n.Password = "123456" }, "至少"},
 		{"password is the name", func(n *NewMember) { n.Password = "agent.li-2026-x" }, "用户名"},
 		{"over 72 bytes", func(n *NewMember) { n.Password = strings.Repeat("密", 25) }, "过长"},
+		{"only spaces", func(n *NewMember) { n.Password = strings.Repeat(" ", 12) }, "过于简单"},
+		{"one letter", func(n *NewMember) { n.Password = "aaaaaaaaaaaa" }, "过于简单"},
+		{"three letters and spaces", func(n *NewMember) { n.Password = "ab c ab c ab c" }, "过于简单"},
+		{"control character", func(n *NewMember) { n.Password = "a-long-pass\x00word" }, "控制字符"},
+		{"chinese passphrase", func(n *NewMember) { n.Password = "回音物业二零二六年冬季" }, ""},
 	}
 	for _, tt := range tests {
 		n := good
