@@ -5,7 +5,7 @@ BIN     := bin/huiyin
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build run test race e2e web-vendor vet fmt model eval bench fuzz load clean db db-stop
+.PHONY: help build run test race e2e web-vendor vet fmt model eval bench fuzz load loadtest clean db db-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ LOAD_ARGS ?=
 load: ## open-loop intake load, 200 req/s for 20s, on the server at LOAD_URL (start `huiyin serve` first)
 	$(GO) build -trimpath -o bin/huiyin-load ./cmd/huiyin-load
 	./bin/huiyin-load -url $(LOAD_URL) -scenario intake -rate 200 -duration 20s $(LOAD_ARGS)
+
+loadtest: ## intake, chat and console-queue load on a fresh server and database, with memory (docs/performance.md)
+	scripts/loadtest
 
 db: ## start the development database (PGlite) and print its DATABASE_URL
 	@scripts/devdb start
