@@ -64,7 +64,9 @@ func (s *server) queue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"tickets": list, "total": total})
+	// Past the cap the total says "at least", and total_capped says so.
+	capped := total > ticket.QueueCountCap
+	return c.JSON(fiber.Map{"tickets": list, "total": min(total, ticket.QueueCountCap), "total_capped": capped})
 }
 
 func (s *server) ticketDetail(c *fiber.Ctx) error {

@@ -37,6 +37,12 @@ type Summary struct {
 	CreatedAt        time.Time  `json:"created_at"`
 }
 
+// QueueCountCap bounds how far the work queue counts the tickets that
+// match: past it the count is reported as QueueCountCap+1, meaning "more".
+// Counting years of tickets on every refresh of the console would cost
+// more than the page itself, and no one pages past 200 pages.
+const QueueCountCap = 10000
+
 // QueueFilter narrows the work queue; empty fields do not filter.
 type QueueFilter struct {
 	Department string

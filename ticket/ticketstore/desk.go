@@ -50,27 +50,38 @@ func (s *Store) collectSummaries(rows pgx.Rows, err error) ([]ticket.Summary, er
 	return out, nil
 }
 
+// The work queue: $1 department, $2 state, $3 category, $4 building,
+// $5 assignee (each ” for any), $6 open tickets only, $7 limit, $8 offset.
+// Open tickets come by their next deadline, finished ones after, newest
+// first. The ORDER BY is indexed expression for expression, and the open
+// count has a partial index (tickets_queue_order and tickets_open,
+// migration 00005; TestQueueUsesIndexes): change them together.
+const (
+	queueWhere = `WHERE ($1 = '' OR t.department = $1) AND ($2 = '' OR t.state = $2) AND ($3 = '' OR t.category = $3)
+		AND ($4 = '' OR t.building = $4) AND ($5 = '' OR t.assignee = $5)
+		AND (NOT $6 OR t.state NOT IN ('resolved', 'followed_up', 'closed'))`
+	// Counts up to $7 matches: ticket.QueueCountCap+1.
+	queueCountSQL = `SELECT count(*) FROM (SELECT 1 FROM tickets t ` + queueWhere + ` LIMIT $7) matches`
+	queueListSQL  = `SELECT ` + summaryColumns + summaryFrom + queueWhere + `
+		ORDER BY (t.resolved_at IS NOT NULL),
+			CASE WHEN t.first_responded_at IS NULL THEN least(t.first_response_by, t.resolution_by) ELSE t.resolution_by END,
+			t.created_at DESC
+		LIMIT $7 OFFSET $8`
+)
+
 // Queue returns the work queue, most pressing deadline first, and how
-// many tickets match in all.
+// many tickets match in all, up to ticket.QueueCountCap+1 ("more").
 func (s *Store) Queue(ctx context.Context, f ticket.QueueFilter) ([]ticket.Summary, int, error) {
 	f, err := f.Check()
 	if err != nil {
 		return nil, 0, err
 	}
-	where := `WHERE ($1 = '' OR t.department = $1) AND ($2 = '' OR t.state = $2) AND ($3 = '' OR t.category = $3)
-		AND ($4 = '' OR t.building = $4) AND ($5 = '' OR t.assignee = $5)
-		AND (NOT $6 OR t.state NOT IN ('resolved', 'followed_up', 'closed'))`
 	args := []any{f.Department, string(f.State), f.Category, f.Building, f.Assignee, f.Open}
 	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tickets t `+where, args...).Scan(&total); err != nil {
+	if err := s.pool.QueryRow(ctx, queueCountSQL, append(args, ticket.QueueCountCap+1)...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count tickets: %w", err)
 	}
-	// Open tickets by their next deadline; finished ones after, newest first.
-	rows, err := s.pool.Query(ctx, `SELECT `+summaryColumns+summaryFrom+where+`
-		ORDER BY (t.resolved_at IS NOT NULL), 
-			CASE WHEN t.first_responded_at IS NULL THEN least(t.first_response_by, t.resolution_by) ELSE t.resolution_by END,
-			t.created_at DESC
-		LIMIT $7 OFFSET $8`, append(args, f.Limit, f.Offset)...)
+	rows, err := s.pool.Query(ctx, queueListSQL, append(args, f.Limit, f.Offset)...)
 	list, err := s.collectSummaries(rows, err)
 	return list, total, err
 }

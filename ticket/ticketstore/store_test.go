@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +95,71 @@ func TestOpenMoveHistory(t *testing.T) {
 	last := h[len(h)-1]
 	if last.From != ticket.FollowedUp || last.To != ticket.Closed || last.Actor != "staff:li" || last.Note != "业主满意" {
 		t.Errorf("last event %+v", last)
+	}
+}
+
+// TestQueueUsesIndexes: the work queue's first page is read in index order
+// and its open count from the partial index, not by sorting or counting
+// every ticket ever opened (migration 00005). Sequential scans are turned
+// off so that the planner shows what it can use on a small table.
+func TestQueueUsesIndexes(t *testing.T) {
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	explain := func(sql string, args ...any) string {
+		t.Helper()
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tx.Query(ctx, `EXPLAIN `+sql, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
+	}
+	tests := []struct {
+		name       string
+		sql        string
+		args       []any
+		index      string
+		mustNotUse string
+	}{
+		{"all tickets", ticketstore.QueueListSQL, []any{"", "", "", "", "", false, 50, 0}, "tickets_queue_order", "Sort"},
+		{"open tickets", ticketstore.QueueListSQL, []any{"", "", "", "", "", true, 50, 0}, "tickets_queue_order", "Sort"},
+		{"one department", ticketstore.QueueListSQL, []any{"engineering", "", "", "", "", true, 50, 0}, "tickets_", ""},
+		{"open count", ticketstore.QueueCountSQL, []any{"", "", "", "", "", true, 10001}, "tickets_open", ""},
+		{"open count of a department", ticketstore.QueueCountSQL, []any{"engineering", "", "", "", "", true, 10001}, "tickets_open", ""},
+	}
+	// The count stops at its limit ($7): the store asks for one more than
+	// ticket.QueueCountCap, so that "more" can be told from "exactly".
+	s := ticketstore.New(pool, nil)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		m := ticket.Message{Channel: ticket.App, ChannelMsgID: "cap-" + strconv.Itoa(i), OwnerRef: "user-" + strconv.Itoa(i), Text: strconv.Itoa(i+1) + "栋楼道灯坏了", Received: now}
+		if _, _, err := s.Open(ctx, m, m.Text, result(now), ticket.Links{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for limit, want := range map[int]int{2: 2, 3: 3, 10: 3} {
+		var n int
+		if err := pool.QueryRow(ctx, ticketstore.QueueCountSQL, "", "", "", "", "", false, limit).Scan(&n); err != nil || n != want {
+			t.Errorf("count up to %d: %d %v, want %d", limit, n, err, want)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := explain(tt.sql, tt.args...)
+			if !strings.Contains(plan, tt.index) || tt.mustNotUse != "" && strings.Contains(plan, tt.mustNotUse) {
+				t.Errorf("plan does not use %s (or has a %s):\n%s", tt.index, tt.mustNotUse, plan)
+			}
+		})
 	}
 }

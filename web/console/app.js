@@ -206,7 +206,7 @@ async function renderQueue(params) {
   view.replaceChildren(
     h('h1', {}, '工单队列'),
     filters,
-    h('p', { class: 'muted' }, `共 ${data.total} 张，按时限排序（超时的标红）`,
+    h('p', { class: 'muted' }, `共 ${data.total}${data.total_capped ? '+' : ''} 张，按时限排序（超时的标红）`,
       data.total > pageSize ? `；第 ${offset + 1}–${Math.min(offset + pageSize, data.total)} 张 ` : '。',
       offset > 0 ? pageLink(Math.max(0, offset - pageSize), '上一页') : null, ' ',
       offset + pageSize < data.total ? pageLink(offset + pageSize, '下一页') : null),
