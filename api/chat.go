@@ -112,6 +112,7 @@ func (s *server) chat(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		s.m.received(rec)
 		resp.Handoff, resp.Ticket, resp.Source = true, rec.Ticket.Ref, "handoff"
 		resp.Answer = rec.Ack
 		if ans.Report && ans.Source == "faq" {

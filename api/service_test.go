@@ -300,6 +300,10 @@ func TestChat(t *testing.T) {
 	if out["handoff"] != true || !strings.HasPrefix(ref, "HY") || !strings.Contains(out["answer"].(string), ref) {
 		t.Fatalf("a report becomes a ticket: %v", out)
 	}
+	// The ticket a chat opens is counted with those from intake.
+	if m := s.metrics(t); !strings.Contains(m, `huiyin_tickets_opened_total{category="repair",urgency=`) {
+		t.Errorf("the chat's ticket is not counted as opened:\n%s", m)
+	}
 	status, c, raw := s.do(t, http.MethodGet, "/api/v1/chat/"+conv, "")
 	if status != 200 || len(c["turns"].([]any)) != 4 || len(c["tickets"].([]any)) != 1 {
 		t.Errorf("conversation %d %s", status, raw)
