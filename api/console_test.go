@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -297,19 +296,9 @@ func (s *server) put(t *testing.T, path, body string, want int) map[string]any {
 
 func (s *server) upload(t *testing.T, name, kind string, data []byte) (int, string) {
 	t.Helper()
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	f, err := w.CreateFormFile("file", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Write(data)
-	if kind != "" {
-		w.WriteField("kind", kind)
-	}
-	w.Close()
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/knowledge/documents", &b)
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	body, ctype := multipartBody(t, "file", name, kind, data)
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/knowledge/documents", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
