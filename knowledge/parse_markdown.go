@@ -2,6 +2,8 @@ package knowledge
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -45,7 +47,7 @@ func parseMarkdown(text string) (parsedDoc, error) {
 	if fm != "" {
 		var meta frontMatter
 		if err := decodeYAML(fm, &meta); err != nil {
-			return p, fmt.Errorf("%w: front matter 不是有效的 YAML：%v", huiyin.ErrInvalid, err)
+			return p, fmt.Errorf("%w: front matter 不是有效的 YAML%s，请检查冒号、引号和缩进", huiyin.ErrInvalid, yamlWhere(err))
 		}
 		p.title, p.origin = meta.Title, meta.Origin
 		if k := strings.TrimSpace(meta.Kind); k != "" {
@@ -158,6 +160,21 @@ func splitFrontMatter(text string) (body, fm string, lines int, err error) {
 		rest = next
 	}
 	return "", "", 0, fmt.Errorf("%w: front matter 没有结束的 --- 行（或超过 %d KiB）", huiyin.ErrInvalid, maxFrontMatter>>10)
+}
+
+// yamlLine finds the line a YAML error names ("yaml: line 2: …").
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// yamlWhere says where in the front matter a YAML error is, in words for
+// the staff member uploading the file; the decoder's English detail goes
+// no further. The front matter starts on the file's line 2.
+func yamlWhere(err error) string {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	n, _ := strconv.Atoi(m[1])
+	return fmt.Sprintf("（文件第 %d 行附近）", n+1)
 }
 
 // decodeYAML unmarshals YAML into v, turning a decoder panic into an error:

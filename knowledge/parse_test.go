@@ -486,6 +486,7 @@ func TestParseDocumentRejects(t *testing.T) {
 		{"only headings", "a.md", []byte("# 一\n## 二\n### 三\n"), "没有可检索的正文"},
 		{"only comments", "a.html", []byte("<!-- 注释 --><script>x()</script>"), "没有可检索的正文"},
 		{"bad YAML", "a.md", []byte("---\ntitle: [unclosed\n---\n正文"), "YAML"},
+		{"bad YAML names its line", "a.md", []byte("---\ntitle: 标题\nkind: faq\n  bad: indent\n---\n正文"), "第 4 行附近"},
 		{"YAML list", "a.md", []byte("---\n- a\n- b\n---\n正文"), "YAML"},
 		{"unterminated front matter", "a.md", []byte("---\ntitle: 甲\n正文"), "front matter"},
 		{"unknown kind", "a.md", []byte("---\nkind: manual\n---\n正文"), "未知的文档类型"},
