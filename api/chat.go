@@ -92,11 +92,10 @@ func (s *server) chat(c *fiber.Ctx) error {
 		conv.OwnerRef = owner
 	}
 	now := time.Now()
-	ans, err := s.d.Answerer.Ask(ctx, text, now)
+	ans, err := s.ask(ctx, text, now)
 	if err != nil {
 		return err
 	}
-	s.m.answered(ans)
 	resp := chatResponse{Conversation: token, Citations: []knowledge.Citation{}, Source: ans.Source}
 	if !ans.Handoff && ans.Source == "faq" && !ans.Report {
 		resp.Answer, resp.Citations = ans.Answer, ans.Citations

@@ -77,11 +77,10 @@ func (s *server) searchKnowledge(c *fiber.Ctx) error {
 	}
 	resp := fiber.Map{"hits": out}
 	if s.d.Answerer != nil {
-		a, err := s.d.Answerer.Ask(ctx, q, time.Now())
+		a, err := s.ask(ctx, q, time.Now())
 		if err != nil {
 			return err
 		}
-		s.m.answered(a)
 		resp["answer"] = a
 	}
 	return c.JSON(resp)

@@ -361,9 +361,15 @@ type metrics struct {
 	wechat   *prometheus.CounterVec
 }
 
-// answered counts how the assistant answered.
-func (m *metrics) answered(a knowledge.Answer) {
-	m.answers.WithLabelValues(a.Source, strconv.FormatBool(a.Fallback != "")).Inc()
+// ask has the assistant answer a question (web chat, console search)
+// and counts how it answered, with or without the chat model.
+func (s *server) ask(ctx context.Context, question string, received time.Time) (knowledge.Answer, error) {
+	a, err := s.d.Answerer.Ask(ctx, question, received)
+	if err != nil {
+		return a, err
+	}
+	s.m.answers.WithLabelValues(a.Source, strconv.FormatBool(a.Fallback != "")).Inc()
+	return a, nil
 }
 
 func newMetrics(reg *prometheus.Registry, desk Desk, log *slog.Logger) *metrics {

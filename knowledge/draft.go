@@ -293,12 +293,12 @@ func insertAfterGreeting(body, sentence string) string {
 // maskedToken matches the tokens Mask puts in for personal data.
 var maskedToken = regexp.MustCompile(`【[^【】]{1,8}】`)
 
-// ownerWords is the problem phrase safe to quote back: other people's
-// phone numbers, plates and ID numbers are taken out, and trailing
-// particles trimmed.
 // markupTag matches a tag, whole or cut: <x>, </x>, <x, x>.
 var markupTag = regexp.MustCompile(`[<＜]/?[A-Za-z_][\w-]*\s*/?[>＞]?|/?[A-Za-z_][\w-]*\s*/?[>＞]`)
 
+// ownerWords is the problem phrase safe to quote back: other people's
+// phone numbers, plates and ID numbers are taken out, and trailing
+// particles trimmed.
 func ownerWords(problem string) string {
 	masked, m := Mask(problem)
 	if m.Len() > 0 {

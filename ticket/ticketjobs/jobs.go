@@ -142,8 +142,8 @@ func (w *followUpWorker) Work(ctx context.Context, job *river.Job[ticket.FollowU
 type Config struct {
 	Workers      int           // concurrent jobs (default 4)
 	PollInterval time.Duration // how often to look for due jobs (default 500ms)
-	// JobTimeout bounds one run of a job (default 45s). A draft makes at
-	// most two model calls of HUIYIN_LLM_TIMEOUT (8 s) each.
+	// JobTimeout bounds one run of a job (default 45s). A draft makes
+	// one model call, bounded by HUIYIN_LLM_TIMEOUT (8 s).
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay running before it is taken
 	// to be orphaned (its process was killed, or the database went away

@@ -51,7 +51,8 @@ func (s *Store) collectSummaries(rows pgx.Rows, err error) ([]ticket.Summary, er
 }
 
 // The work queue: $1 department, $2 state, $3 category, $4 building,
-// $5 assignee (each ” for any), $6 open tickets only, $7 limit, $8 offset.
+// $5 assignee (each empty for any), $6 open tickets only, $7 limit,
+// $8 offset.
 // Open tickets come by their next deadline, finished ones after, newest
 // first. The ORDER BY is indexed expression for expression, and the open
 // count has a partial index (tickets_queue_order and tickets_open,
