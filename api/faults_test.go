@@ -398,16 +398,11 @@ func (c switchChat) Name() string { return c.up.Name() }
 // metrics is the text of /metrics.
 func (s *server) metrics(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get(s.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	status, _, raw := s.do(t, http.MethodGet, "/metrics", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", status)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return raw
 }
 
 // drafterChildEnv, set to a database URL, makes the test binary a

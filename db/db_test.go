@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/huiyin/huiyin"
@@ -147,24 +146,8 @@ func TestHNSWExpressionIndex(t *testing.T) {
 	}
 
 	// The planner takes the index when a sequential scan is ruled out.
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-		t.Fatal(err)
-	}
-	explain, err := tx.Query(ctx, `EXPLAIN `+nearest, query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := pgx.CollectRows(explain, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if text := strings.Join(plan, "\n"); !strings.Contains(text, "kb_chunks_embedding_test") {
-		t.Errorf("the query does not use the HNSW index:\n%s", text)
+	if plan := dbtest.Explain(t, pool, nearest, query); !strings.Contains(plan, "kb_chunks_embedding_test") {
+		t.Errorf("the query does not use the HNSW index:\n%s", plan)
 	}
 }
 

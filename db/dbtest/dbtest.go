@@ -57,6 +57,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/huiyin/huiyin/db"
@@ -242,4 +243,29 @@ func quoteList(names []string) string {
 		quoted[i] = "'" + strings.ReplaceAll(n, "'", "''") + "'"
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// Explain returns the plan PostgreSQL chooses for sql with args when
+// sequential scans are ruled out, so that a test on a small table sees
+// which index the query can use.
+func Explain(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN `+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
 }

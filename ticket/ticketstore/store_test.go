@@ -105,26 +105,6 @@ func TestOpenMoveHistory(t *testing.T) {
 func TestQueueUsesIndexes(t *testing.T) {
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	explain := func(sql string, args ...any) string {
-		t.Helper()
-		tx, err := pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := tx.Query(ctx, `EXPLAIN `+sql, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(lines, "\n")
-	}
 	tests := []struct {
 		name       string
 		sql        string
@@ -156,7 +136,7 @@ func TestQueueUsesIndexes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := explain(tt.sql, tt.args...)
+			plan := dbtest.Explain(t, pool, tt.sql, tt.args...)
 			if !strings.Contains(plan, tt.index) || tt.mustNotUse != "" && strings.Contains(plan, tt.mustNotUse) {
 				t.Errorf("plan does not use %s (or has a %s):\n%s", tt.index, tt.mustNotUse, plan)
 			}
