@@ -241,11 +241,14 @@ const modelReply = `{"reply":"【房号1】业主您好，您反映的卫生间�
 
 func (f *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	// The test switches modes between subtests while a retried request
+	// from the last one may still arrive: read the mode under the lock.
 	f.mu.Lock()
 	f.sent = append(f.sent, string(body))
+	mode := f.mode
 	f.mu.Unlock()
 	content := modelReply
-	switch f.mode {
+	switch mode {
 	case "503":
 		http.Error(w, `{"error":{"message":"overloaded","type":"server_error"}}`, http.StatusServiceUnavailable)
 		return
